@@ -1,0 +1,1 @@
+"""API keys for machine clients (agencies, portals): recognisable, checksummed, stored hashed, scoped."""

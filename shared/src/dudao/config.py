@@ -1,0 +1,83 @@
+"""One settings class for the whole suite, read from ``DUDAO_*`` variables.
+
+A service can override any field with ``DUDAO_<SERVICE>_<FIELD>``, for example
+``DUDAO_MONITORING_DATABASE_URL`` gives monitoring a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dudao-development-secret-change-me-in-production"  # noqa: S105 - development default
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUDAO_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path(".dudao")
+
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql+asyncpg://… ; unset: the embedded server under data_dir"
+    )
+    nats_url: str | None = Field(default=None, description="nats://… ; unset: the embedded server")
+    database_pool_size: int = 10
+    database_echo: bool = False
+
+    host: str = "127.0.0.1"
+    public_base_url: str | None = None
+
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_algorithms: list[str] = ["HS256"]
+    jwks_url: str | None = Field(default=None, description="production: the identity provider's JWKS")
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    dev_token_hours: int = 12
+
+    api_key_cache_seconds: float = 30.0
+    api_key_last_used_resolution_seconds: float = 60.0
+
+    max_body_bytes: int = 1_048_576
+
+    outbox_poll_seconds: float = 2.0
+    outbox_batch_size: int = 200
+    consumer_max_deliver: int = 5
+    consumer_backoff_seconds: list[float] = [1.0, 5.0, 30.0, 120.0]
+    consumer_ack_wait_seconds: float = 30.0
+    scheduler_tick_seconds: float = 5.0
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def for_service(cls, service: str | None, **overrides: Any) -> Settings:
+        """Settings as a service sees them: ``DUDAO_<SERVICE>_X`` wins over ``DUDAO_X``."""
+        values: dict[str, Any] = {}
+        if service:
+            prefix = "DUDAO_" + service.upper().replace("-", "_") + "_"
+            fields = set(cls.model_fields)
+            for key, value in os.environ.items():
+                if key.startswith(prefix):
+                    name = key[len(prefix) :].lower()
+                    if name in fields:
+                        values[name] = value
+        values.update(overrides)
+        if not values:
+            return cls()
+        # Re-validate through the environment source so list fields parse as they would from DUDAO_X.
+        return cls.model_validate({**cls().model_dump(), **values})
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

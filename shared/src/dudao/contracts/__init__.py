@@ -1,0 +1,8 @@
+"""Event contracts between services: the only thing besides the kit that services share.
+
+One module per emitting service; importing this package registers every event type in the catalog.
+"""
+
+from dudao.contracts import inspection
+
+__all__ = ["inspection"]

@@ -1,0 +1,85 @@
+"""Database plumbing: one engine per process, schemas per service, named constraints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from dudao.config import Settings
+from dudao.ids import uuid7
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KIT_SCHEMA = "common"
+
+
+def schema_metadata(schema: str) -> MetaData:
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def declarative_base(schema: str) -> type[DeclarativeBase]:
+    """A declarative base whose tables live in ``schema`` and name their constraints by convention."""
+
+    class Base(DeclarativeBase):
+        metadata = schema_metadata(schema)
+        type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
+
+    return Base
+
+
+class IdMixin:
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+
+
+def asyncpg_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
+def create_engine(settings: Settings, *, application_name: str = "dudao", pool_size: int | None = None
+                  ) -> AsyncEngine:
+    if settings.database_url is None:
+        raise RuntimeError("DUDAO_DATABASE_URL is not set (dudao up sets it for the embedded server)")
+    return create_async_engine(
+        asyncpg_url(settings.database_url.get_secret_value()),
+        pool_size=pool_size or settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=False,
+        echo=settings.database_echo,
+        connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction that commits on success and rolls back on error."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+async def database_reachable(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,1 @@
+"""HTTP: the app factory every service uses, its middleware, routes and dependencies."""

@@ -1,0 +1,42 @@
+"""The app factory: every service is built the same way from its ServiceSpec."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from dudao.clock import Clock, clock as default_clock
+from dudao.config import Settings
+from dudao.errors import install_problem_handlers
+from dudao.http.middleware import RequestContextMiddleware
+from dudao.http.routing import TransactionalRoute
+from dudao.http.system import divisions_router, system_router
+from dudao.logging import configure_logging
+from dudao.runtime import Runtime
+from dudao.service import ServiceSpec
+
+
+def create_service_app(spec: ServiceSpec, settings: Settings | None = None, clock: Clock | None = None
+                       ) -> FastAPI:
+    settings = settings or Settings.for_service(spec.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, level=settings.log_level, json=settings.log_json)
+        app.state.runtime = await Runtime.start(spec, settings, clock or default_clock)
+        try:
+            yield
+        finally:
+            await app.state.runtime.stop()
+
+    app = FastAPI(title=spec.title, description=spec.description, version="1.0.0", lifespan=lifespan)
+    app.router.route_class = TransactionalRoute
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=spec.name, max_body_bytes=settings.max_body_bytes)
+    app.include_router(system_router)
+    app.include_router(divisions_router)
+    for router in spec.routers:
+        app.include_router(router)
+    return app

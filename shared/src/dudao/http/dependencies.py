@@ -1,0 +1,108 @@
+"""Request dependencies: the runtime, the principal, role checks and the unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from dudao.auth.principal import Principal, Role
+from dudao.errors import Forbidden, Unauthenticated
+from dudao.common.models import common_kit
+from dudao.runtime import Runtime
+from dudao.tables import KitTables
+from dudao.uow import Actor, UnitOfWork
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def _credential(request: Request) -> tuple[str, str] | None:
+    api_key = request.headers.get("x-api-key")
+    if api_key:
+        return "api_key", api_key.strip()
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthenticated("Use 'Authorization: Bearer <token>' or 'X-API-Key: <key>'")
+    value = value.strip()
+    return ("api_key" if value.startswith("ddk_") else "jwt"), value
+
+
+async def authenticated(request: Request) -> Principal:
+    """The caller, from a bearer JWT or an API key; 401 without one."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    credential = _credential(request)
+    if credential is None:
+        raise Unauthenticated("This endpoint needs a bearer token or an API key")
+    rt = runtime(request)
+    kind, value = credential
+    if kind == "api_key":
+        principal = await rt.api_keys.authenticate(value, request.method)
+    else:
+        principal = await rt.tokens.verify(value)
+    request.state.principal = principal
+    return principal
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets through principals holding one of ``roles`` (platform admins always)."""
+    names = ", ".join(r.value for r in roles)
+
+    async def check(who: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if not who.has_any(*roles):
+            raise Forbidden(f"This needs one of the roles: {names}")
+        return who
+
+    check.__name__ = "require_" + "_or_".join(r.value for r in roles)
+    return check
+
+
+def _actor(request: Request, who: Principal | None) -> Actor:
+    client = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    source = forwarded.split(",")[0].strip() if forwarded else client
+    return Actor(
+        id=who.sub if who else "anonymous",
+        kind=who.kind if who else "anonymous",
+        source_address=source,
+        request_id=getattr(request.state, "request_id", None),
+        traceparent=request.headers.get("traceparent"),
+    )
+
+
+def _open_uow(request: Request, who: Principal | None, kit: KitTables | None = None) -> UnitOfWork:
+    rt = runtime(request)
+    uow = UnitOfWork(session=rt.sessions(), kit=kit or rt.spec.kit, source=rt.spec.event_source,
+                     clock=rt.clock, actor=_actor(request, who))
+    # TransactionalRoute commits this before the response is sent, and closes it in any case.
+    request.state.uow = uow
+    return uow
+
+
+async def unit_of_work(request: Request, who: Annotated[Principal, Depends(authenticated)]) -> UnitOfWork:
+    return _open_uow(request, who)
+
+
+async def common_unit_of_work(request: Request, who: Annotated[Principal, Depends(authenticated)]
+                              ) -> UnitOfWork:
+    """For writes to the kit's ``common`` schema: its outbox and audit log, not the service's."""
+    return _open_uow(request, who, common_kit)
+
+
+async def public_unit_of_work(request: Request) -> UnitOfWork:
+    """For the few unauthenticated reads (plates, published reports)."""
+    return _open_uow(request, None)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+CommonUoW = Annotated[UnitOfWork, Depends(common_unit_of_work)]
+PublicUoW = Annotated[UnitOfWork, Depends(public_unit_of_work)]

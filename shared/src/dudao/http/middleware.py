@@ -1,0 +1,101 @@
+"""Pure ASGI middleware: correlation id, access log, metrics and the request body limit."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dudao.errors import PROBLEM_JSON, problem_type
+from dudao.ids import uuid7
+
+log = structlog.get_logger("dudao.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+REQUESTS = Counter("dudao_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram("dudao_http_request_seconds", "HTTP request latency", ["service", "method", "route"],
+                    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so that FastAPI's body parsing re-raises it instead of answering 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body exceeds {limit} bytes")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        supplied = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = supplied if _REQUEST_ID.match(supplied) else str(uuid7())
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                declared = headers.get(b"content-length")
+                if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                    await self._too_large(scope, send_with_id, request_id)
+                    return
+                await self.app(scope, self._limited(receive), send_with_id)
+            except BodyTooLarge:
+                await self._too_large(scope, send_with_id, request_id)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", "unmatched")
+                elapsed = time.perf_counter() - started
+                REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
+                LATENCY.labels(self.service, scope["method"], template).observe(elapsed)
+                if status >= 500:
+                    log.error("request failed", method=scope["method"], path=scope["path"], status=status)
+                else:
+                    log.debug("request", method=scope["method"], path=scope["path"], status=status,
+                              ms=round(elapsed * 1000, 2))
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Counts streamed (chunked) bodies too, which carry no Content-Length to check up front."""
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge(self.max_body_bytes)
+            return message
+
+        return limited_receive
+
+    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
+        body = json.dumps({
+            "type": problem_type("payload-too-large"), "title": "Payload Too Large", "status": 413,
+            "detail": f"The request body exceeds {self.max_body_bytes} bytes",
+            "instance": scope["path"], "request_id": request_id,
+        }).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})

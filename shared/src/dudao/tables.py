@@ -1,0 +1,93 @@
+"""The tables the kit keeps in every service's schema: outbox, inbox, dead letters and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+@dataclass(frozen=True)
+class KitTables:
+    schema: str
+    outbox: Table
+    inbox: Table
+    dead_letter: Table
+    audit_log: Table
+
+    @property
+    def notify_channel(self) -> str:
+        return f"dudao_outbox_{self.schema}"
+
+    @property
+    def audit_lock_key(self) -> str:
+        return f"dudao.audit.{self.schema}"
+
+
+def kit_tables(metadata: MetaData) -> KitTables:
+    """Declare the kit's tables in ``metadata`` (whose schema is the service's)."""
+    schema = metadata.schema
+    assert schema, "kit tables live in a service schema"
+    outbox = Table(
+        "outbox", metadata,
+        Column("seq", BigInteger, Identity(), primary_key=True),
+        # Derived ids make a fact noticed twice land once (ON CONFLICT DO NOTHING).
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("type", String(200), nullable=False),
+        Column("division_code", String(12), nullable=False),
+        Column("envelope", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text),
+        Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
+    )
+    inbox = Table(
+        "inbox", metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    dead_letter = Table(
+        "dead_letter", metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", UUID(as_uuid=True)),
+        Column("subject", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("deliveries", Integer, nullable=False),
+        Column("failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    audit_log = Table(
+        "audit_log", metadata,
+        Column("seq", BigInteger, Identity(), primary_key=True),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("actor", String(200), nullable=False),
+        Column("actor_kind", String(20), nullable=False),
+        Column("action", String(100), nullable=False),
+        Column("record_type", String(100), nullable=False),
+        Column("record_id", String(100), nullable=False),
+        Column("division_code", String(12)),
+        Column("source_address", String(64)),
+        Column("request_id", String(64)),
+        Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    )
+    return KitTables(schema, outbox, inbox, dead_letter, audit_log)
