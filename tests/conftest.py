@@ -26,6 +26,7 @@ from dudao.config import Settings
 from dudao.db import create_engine
 from dudao.dev import embedded
 from dudao.divisions.seed import seed_divisions
+from dudao.http.app import create_service_app
 from dudao.migrations import upgrade_all
 
 
@@ -37,6 +38,14 @@ class Infra:
 
 def _plain(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 async def _recreate_database(server_url: str, name: str) -> None:
@@ -96,14 +105,17 @@ def infra() -> Iterator[Infra]:
                     os.environ[key] = value
             if not given_nats:
                 embedded.stop_nats(nats_dir)
-            if not given_db:
+            if given_db:
+                asyncio.run(_drop_database(server_url, name))
+            else:
                 embedded.stop_postgres(pg_dir)
 
 
 @pytest.fixture(scope="session")
 def settings(infra: Infra) -> Settings:
-    return Settings(database_url=infra.database_url, nats_url=infra.nats_url, environment="test",
-                    log_level="WARNING")
+    return Settings(
+        database_url=infra.database_url, nats_url=infra.nats_url, environment="test", log_level="WARNING"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +133,13 @@ def token(settings: Settings) -> TokenFactory:
     """``token("supervision_office", division="450102")`` → a bearer token for that person."""
 
     def make(*roles: str, division: str = "450000", sub: str | None = None) -> str:
-        return issue_dev_token(settings, sub=sub or f"user-{secrets.token_hex(3)}", name="测试用户",
-                               roles=list(roles), division=division)
+        return issue_dev_token(
+            settings,
+            sub=sub or f"user-{secrets.token_hex(3)}",
+            name="测试用户",
+            roles=list(roles),
+            division=division,
+        )
 
     return make
 
@@ -134,6 +151,22 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@pytest.fixture(scope="session")
+async def inspection(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    from school_inspection.main import spec
+
+    async with serve(create_service_app(spec, settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def governance(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    from governance.main import spec
+
+    async with serve(create_service_app(spec, settings)) as client:
+        yield client
 
 
 def bearer(tok: str) -> dict[str, str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -22,7 +21,7 @@ from dudao.clock import clock
 from dudao.common.models import common_kit
 from dudao.config import Settings
 from dudao.db import KIT_SCHEMA, create_engine, session_factory
-from dudao.divisions.seed import seed_divisions
+from dudao.divisions.seed import read_divisions, seed_divisions
 from dudao.errors import DomainError
 from dudao.migrations import service_specs, upgrade_all
 from dudao.tables import KitTables
@@ -41,14 +40,16 @@ app.add_typer(divisions_app, name="divisions")
 T = TypeVar("T")
 CLI_ACTOR = Actor(id="cli", kind="cli")
 # The CLI acts for the whole deployment, like a provincial administrator at the console.
-CLI_PRINCIPAL = Principal(sub="cli", name="dudao CLI", roles=frozenset({Role.PLATFORM_ADMIN}), division="450000")
+CLI_PRINCIPAL = Principal(
+    sub="cli", name="dudao CLI", roles=frozenset({Role.PLATFORM_ADMIN}), division="450000"
+)
 
 
 def _settings() -> Settings:
     return Settings()
 
 
-def _run(work: Callable[[Settings], Awaitable[T]]) -> T:
+def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(work(_settings()))
     except DomainError as exc:
@@ -79,8 +80,9 @@ def down() -> None:
 
 
 @app.command()
-def migrate(divisions_csv: Annotated[Path | None, typer.Option(help="Another province's divisions")] = None
-            ) -> None:
+def migrate(
+    divisions_csv: Annotated[Path | None, typer.Option(help="Another province's divisions")] = None,
+) -> None:
     """Migrate every schema to its latest version, then seed the divisions."""
     settings = _settings()
     if settings.database_url is None:
@@ -94,14 +96,15 @@ def migrate(divisions_csv: Annotated[Path | None, typer.Option(help="Another pro
 async def _seed_divisions(settings: Settings, csv_path: Path | None) -> int:
     engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
     try:
-        return await seed_divisions(engine, csv_path)
+        return await seed_divisions(engine, read_divisions(csv_path))
     finally:
         await engine.dispose()
 
 
 @divisions_app.command("seed")
-def divisions_seed(csv_path: Annotated[Path | None, typer.Argument(help="CSV: code,name,level,parent_code")] = None
-                   ) -> None:
+def divisions_seed(
+    csv_path: Annotated[Path | None, typer.Argument(help="CSV: code,name,level,parent_code")] = None,
+) -> None:
     """Load divisions (Guangxi's by default, or any province's CSV)."""
     typer.echo(f"{_run(lambda s: _seed_divisions(s, csv_path))} divisions seeded")
 
@@ -110,8 +113,9 @@ def divisions_seed(csv_path: Annotated[Path | None, typer.Argument(help="CSV: co
 def token(
     sub: Annotated[str, typer.Option(help="Subject: the person's id")] = "dev-admin",
     name: Annotated[str, typer.Option(help="Display name")] = "开发管理员",
-    role: Annotated[list[str] | None, typer.Option(help=f"Repeatable; one of {', '.join(r.value for r in Role)}")
-                    ] = None,
+    role: Annotated[
+        list[str] | None, typer.Option(help=f"Repeatable; one of {', '.join(r.value for r in Role)}")
+    ] = None,
     division: Annotated[str, typer.Option(help="Home division code")] = "450000",
     org: Annotated[str | None, typer.Option(help="Organisation")] = None,
     hours: Annotated[int, typer.Option(help="Validity in hours")] = 12,
@@ -119,8 +123,17 @@ def token(
     """Issue a development token (HS256, the development secret). Refused in production."""
     roles = role or [Role.PLATFORM_ADMIN.value, Role.SUPERVISION_OFFICE.value]
     try:
-        typer.echo(issue_dev_token(_settings(), sub=sub, name=name, roles=roles, division=division, org=org,
-                                   ttl=timedelta(hours=hours)))
+        typer.echo(
+            issue_dev_token(
+                _settings(),
+                sub=sub,
+                name=name,
+                roles=roles,
+                division=division,
+                org=org,
+                ttl=timedelta(hours=hours),
+            )
+        )
     except (ValueError, DomainError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -130,7 +143,9 @@ async def _in_common_uow(settings: Settings, work: Callable[[UnitOfWork], Awaita
     engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
     try:
         async with session_factory(engine)() as session:
-            uow = UnitOfWork(session=session, kit=common_kit, source="/dudao/cli", clock=clock, actor=CLI_ACTOR)
+            uow = UnitOfWork(
+                session=session, kit=common_kit, source="/dudao/cli", clock=clock, actor=CLI_ACTOR
+            )
             result = await work(uow)
             await uow.commit()
             return result
@@ -154,16 +169,25 @@ def apikey_create(
     expires: Annotated[datetime | None, typer.Option(help="Expiry (UTC)")] = None,
 ) -> None:
     """Issue a key. It is printed once; only its hash is stored."""
-    body = ApiKeyCreate.model_validate({
-        "name": name, "org": org, "roles": role, "division_code": division,
-        "scope_services": service or ["*"], "scope_operations": operation or ["read"],
-        "scope_divisions": scope_division or [], "expires_at": expires,
-    }, strict=False)
+    body = ApiKeyCreate.model_validate(
+        {
+            "name": name,
+            "org": org,
+            "roles": role,
+            "division_code": division,
+            "scope_services": service or ["*"],
+            "scope_operations": operation or ["read"],
+            "scope_divisions": scope_division or [],
+            "expires_at": expires,
+        },
+        strict=False,
+    )
 
     async def work(settings: Settings) -> str:
         async def issue(uow: UnitOfWork) -> str:
             key, secret = await apikey_service.issue(uow, CLI_PRINCIPAL, body)
             return f"{_show(key)}\nkey (shown once): {secret}"
+
         return await _in_common_uow(settings, issue)
 
     typer.echo(_run(work))
@@ -175,10 +199,14 @@ def apikey_list(include_revoked: Annotated[bool, typer.Option()] = False) -> Non
 
     async def work(settings: Settings) -> list[str]:
         async def page(uow: UnitOfWork) -> list[str]:
-            rows = await apikey_service.list_page(uow, CLI_PRINCIPAL, after=None, limit=10_000,
-                                                  include_revoked=include_revoked)
-            return [f"{k.id}  {k.display_prefix}…  {k.org}  {k.name}  "
-                    f"{'revoked' if k.revoked_at else 'active'}" for k in rows]
+            rows = await apikey_service.list_page(
+                uow, CLI_PRINCIPAL, after=None, limit=10_000, include_revoked=include_revoked
+            )
+            return [
+                f"{k.id}  {k.display_prefix}…  {k.org}  {k.name}  {'revoked' if k.revoked_at else 'active'}"
+                for k in rows
+            ]
+
         return await _in_common_uow(settings, page)
 
     for line in _run(work):
@@ -192,6 +220,7 @@ def apikey_revoke(key_id: UUID) -> None:
     async def work(settings: Settings) -> str:
         async def revoke(uow: UnitOfWork) -> str:
             return _show(await apikey_service.revoke(uow, CLI_PRINCIPAL, key_id))
+
         return await _in_common_uow(settings, revoke)
 
     typer.echo(_run(work))
@@ -205,6 +234,7 @@ def apikey_rotate(key_id: UUID) -> None:
         async def rotate(uow: UnitOfWork) -> str:
             key, secret = await apikey_service.rotate(uow, CLI_PRINCIPAL, key_id)
             return f"{_show(key)}\nkey (shown once): {secret}"
+
         return await _in_common_uow(settings, rotate)
 
     typer.echo(_run(work))
@@ -247,8 +277,9 @@ def events_replay(
         engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
         nc = await connect(settings.nats_url or "nats://127.0.0.1:4222", name="dudao-cli")
         try:
-            return await replay(engine, kit, nc.jetstream(), since_seq=since_seq, since_time=since,
-                                types=event_type)
+            return await replay(
+                engine, kit, nc.jetstream(), since_seq=since_seq, since_time=since, types=event_type
+            )
         finally:
             await nc.close()
             await engine.dispose()
@@ -257,34 +288,37 @@ def events_replay(
 
 
 @audit_app.command("verify")
-def audit_verify(schema: Annotated[list[str] | None, typer.Option(help="Default: every schema")] = None) -> None:
+def audit_verify(
+    schema: Annotated[list[str] | None, typer.Option(help="Default: every schema")] = None,
+) -> None:
     """Walk each audit chain and name the first broken link."""
     kits = _kits()
     chosen = schema or list(kits)
+    unknown = [s for s in chosen if s not in kits]
+    if unknown:
+        typer.echo(f"error: no schema {', '.join(unknown)}; one of {', '.join(kits)}", err=True)
+        raise typer.Exit(2)
 
-    async def work(settings: Settings) -> list[tuple[str, int, audit.BrokenLink | None]]:
+    async def work(settings: Settings) -> list[tuple[str, audit.Verification]]:
         engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
         try:
-            out = []
             async with engine.connect() as conn:
-                for name in chosen:
-                    checked, broken = await audit.verify(conn, kits[name].audit_log)
-                    out.append((name, checked, broken))
-            return out
+                return [(name, await audit.verify(conn, kits[name].audit_log)) for name in chosen]
         finally:
             await engine.dispose()
 
-    unknown = [s for s in chosen if s not in kits]
-    if unknown:
-        typer.echo(f"error: no schema {', '.join(unknown)}", err=True)
-        raise typer.Exit(2)
     failed = False
-    for name, checked, broken in _run(work):
-        if broken is None:
-            typer.echo(f"{name}: intact, {checked} entries")
+    for name, result in _run(work):
+        if result.broken is None:
+            pending = f"; {result.unsealed} not yet sealed by the worker" if result.unsealed else ""
+            typer.echo(f"{name}: intact, {result.checked} entries{pending}")
         else:
             failed = True
-            typer.echo(f"{name}: BROKEN at seq {broken.seq}: {broken.reason} ({checked} entries before it intact)")
+            link = result.broken
+            typer.echo(
+                f"{name}: BROKEN at entry {link.chain_seq} (seq {link.seq}): {link.reason}; "
+                f"the {result.checked} entries before it are intact"
+            )
     raise typer.Exit(1 if failed else 0)
 
 
@@ -303,8 +337,9 @@ def revision(
     if location is None or settings.database_url is None:
         typer.echo("error: unknown schema, or DUDAO_DATABASE_URL is not set", err=True)
         raise typer.Exit(2)
-    command.revision(alembic_config(location, settings.database_url.get_secret_value()), message=message,
-                     autogenerate=True)
+    command.revision(
+        alembic_config(location, settings.database_url.get_secret_value()), message=message, autogenerate=True
+    )
 
 
 @app.command("openapi")
@@ -324,4 +359,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -10,8 +10,9 @@ from uuid import UUID
 
 from sqlalchemy import DateTime, MetaData, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from dudao.config import Settings
 from dudao.ids import uuid7
@@ -31,14 +32,8 @@ def schema_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
-def declarative_base(schema: str) -> type[DeclarativeBase]:
-    """A declarative base whose tables live in ``schema`` and name their constraints by convention."""
-
-    class Base(DeclarativeBase):
-        metadata = schema_metadata(schema)
-        type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
-
-    return Base
+# Every declarative base maps these annotations the same way (timestamps are always timezone-aware).
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
 
 
 class IdMixin:
@@ -51,8 +46,9 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
-def create_engine(settings: Settings, *, application_name: str = "dudao", pool_size: int | None = None
-                  ) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, application_name: str = "dudao", pool_size: int | None = None
+) -> AsyncEngine:
     if settings.database_url is None:
         raise RuntimeError("DUDAO_DATABASE_URL is not set (dudao up sets it for the embedded server)")
     return create_async_engine(
@@ -74,6 +70,15 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """A session in one transaction that commits on success and rolls back on error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke, as asyncpg reports it."""
+    return getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+
+
+def unique_violation(exc: IntegrityError, constraint: str) -> bool:
+    return violated_constraint(exc) == constraint
 
 
 async def database_reachable(engine: AsyncEngine) -> bool:

@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -75,8 +76,9 @@ class InvalidInput(DomainError):
     title = "The input is not valid"
 
 
-def problem(status: int, type_slug: str, title: str, detail: str, request: Request,
-            **extensions: Any) -> JSONResponse:
+def problem(
+    status: int, type_slug: str, title: str, detail: str, request: Request, **extensions: Any
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": problem_type(type_slug),
         "title": title,
@@ -96,8 +98,14 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ())]
-        out.append({"field": ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc),
-                    "in": loc[0] if loc else "body", "message": err.get("msg", ""), "code": err.get("type", "")})
+        out.append(
+            {
+                "field": ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc),
+                "in": loc[0] if loc else "body",
+                "message": err.get("msg", ""),
+                "code": err.get("type", ""),
+            }
+        )
     return out
 
 
@@ -110,12 +118,18 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem(400, "malformed-json", "The body is not valid JSON",
-                       "The request body could not be parsed as JSON", request)
+        return problem(
+            400,
+            "malformed-json",
+            "The body is not valid JSON",
+            "The request body could not be parsed as JSON",
+            request,
+        )
     fields = _field_errors(errors)
     names = ", ".join(sorted({f["field"] or f["in"] for f in fields}))
-    return problem(422, "validation-error", "The input is not valid", f"Invalid fields: {names}",
-                   request, errors=fields)
+    return problem(
+        422, "validation-error", "The input is not valid", f"Invalid fields: {names}", request, errors=fields
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -130,16 +144,38 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    """A unique or check constraint caught what a service's own check could not (a concurrent twin)."""
+    assert isinstance(exc, IntegrityError)
+    from dudao.db import violated_constraint
+
+    constraint = violated_constraint(exc)
+    log.info("integrity error", path=request.url.path, constraint=constraint)
+    return problem(
+        409,
+        "conflict",
+        "The change conflicts with existing data",
+        f"It breaks the constraint {constraint}" if constraint else "It conflicts with existing data",
+        request,
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path)
-    return problem(500, "internal-error", "Internal Server Error",
-                   "An unexpected error occurred; it has been logged with the request id", request)
+    return problem(
+        500,
+        "internal-error",
+        "Internal Server Error",
+        "An unexpected error occurred; it has been logged with the request id",
+        request,
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from importlib.metadata import entry_points
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -26,8 +27,9 @@ def service_specs() -> list[ServiceSpec]:
 
 def histories() -> list[tuple[str, str]]:
     """(schema, script location) in the order they migrate."""
-    return [(KIT_SCHEMA, "dudao.common:migrations")] + [(s.schema, f"{s.package}:migrations")
-                                                        for s in service_specs()]
+    return [(KIT_SCHEMA, "dudao.common:migrations")] + [
+        (s.schema, f"{s.package}:migrations") for s in service_specs()
+    ]
 
 
 def alembic_config(script_location: str, database_url: str) -> Config:
@@ -49,14 +51,19 @@ def run_env(metadata: MetaData) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     assert url
 
-    def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         return name == schema if type_ == "schema" else True
 
     def do_run(connection: Connection) -> None:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        context.configure(connection=connection, target_metadata=metadata, include_schemas=True,
-                          include_name=include_name, version_table_schema=schema,
-                          compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            include_schemas=True,
+            include_name=include_name,
+            version_table_schema=schema,
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

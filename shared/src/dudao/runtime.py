@@ -11,7 +11,7 @@ import nats
 import structlog
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dudao.apikeys.authenticator import ApiKeyAuthenticator
@@ -27,6 +27,40 @@ from dudao.service import ServiceSpec
 log = structlog.get_logger("dudao.runtime")
 
 
+class OutboxNotifier:
+    """Wakes the outbox relays after commits, one NOTIFY per channel per burst of requests.
+
+    A NOTIFY's commit costs milliseconds and takes a database-wide lock, so under load one NOTIFY
+    serves every commit of the last ``min_interval``; the relays also poll, so nothing waits on it.
+    """
+
+    min_interval = 0.01
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+
+    def poke(self, channel: str) -> None:
+        self._pending.add(channel)
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            channels, self._pending = self._pending, set()
+            try:
+                async with self._engine.connect() as conn:
+                    for channel in sorted(channels):
+                        await conn.execute(select(func.pg_notify(channel, "")))
+                    await conn.commit()
+            except Exception:
+                # The relays also poll, so a lost wake-up only delays publishing.
+                log.warning("could not notify the outbox relays", exc_info=True)
+            await asyncio.sleep(self.min_interval)
+
+
 @dataclass
 class Runtime:
     spec: ServiceSpec
@@ -37,6 +71,7 @@ class Runtime:
     tokens: TokenVerifier
     api_keys: ApiKeyAuthenticator
     divisions: DivisionTree
+    notifier: OutboxNotifier
     nats: Nats | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -45,12 +80,23 @@ class Runtime:
         engine = create_engine(settings, application_name=spec.name)
         sessions = session_factory(engine)
         runtime = cls(
-            spec=spec, settings=settings, clock=clock, engine=engine, sessions=sessions,
+            spec=spec,
+            settings=settings,
+            clock=clock,
+            engine=engine,
+            sessions=sessions,
             tokens=TokenVerifier(settings),
-            api_keys=ApiKeyAuthenticator(sessions, spec.name, clock, settings.api_key_cache_seconds,
-                                         settings.api_key_last_used_resolution_seconds),
+            api_keys=ApiKeyAuthenticator(
+                sessions,
+                spec.name,
+                clock,
+                settings.api_key_cache_seconds,
+                settings.api_key_last_used_resolution_seconds,
+            ),
             divisions=await _load_divisions(sessions),
+            notifier=OutboxNotifier(engine),
         )
+        runtime._tasks.append(asyncio.create_task(runtime.notifier.run(), name="outbox-notifier"))
         runtime._tasks.append(asyncio.create_task(runtime._connect_nats(), name="nats-connect"))
         runtime._tasks.append(asyncio.create_task(runtime._flush_key_use(), name="api-key-last-used"))
         return runtime
@@ -71,8 +117,13 @@ class Runtime:
         url = self.settings.nats_url or "nats://127.0.0.1:4222"
         while True:
             try:
-                self.nats = await nats.connect(url, name=f"{self.spec.name}-api", max_reconnect_attempts=-1,
-                                               reconnect_time_wait=0.5, connect_timeout=2)
+                self.nats = await nats.connect(
+                    url,
+                    name=f"{self.spec.name}-api",
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                )
                 break
             except Exception as exc:
                 log.warning("NATS not reachable yet", url=url, error=str(exc))

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    name: str               # the deploy unit, e.g. "school-inspection"
-    package: str            # the importable package, e.g. "school_inspection"
-    schema: str             # its PostgreSQL schema, e.g. "inspection"
+    name: str  # the deploy unit, e.g. "school-inspection"
+    package: str  # the importable package, e.g. "school_inspection"
+    schema: str  # its PostgreSQL schema, e.g. "inspection"
     port: int
     title: str
     description: str

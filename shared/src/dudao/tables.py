@@ -29,6 +29,7 @@ class KitTables:
     inbox: Table
     dead_letter: Table
     audit_log: Table
+    idempotency: Table
 
     @property
     def notify_channel(self) -> str:
@@ -44,7 +45,8 @@ def kit_tables(metadata: MetaData) -> KitTables:
     schema = metadata.schema
     assert schema, "kit tables live in a service schema"
     outbox = Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("seq", BigInteger, Identity(), primary_key=True),
         # Derived ids make a fact noticed twice land once (ON CONFLICT DO NOTHING).
         Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
@@ -58,13 +60,15 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
     )
     inbox = Table(
-        "inbox", metadata,
+        "inbox",
+        metadata,
         Column("consumer", String(100), primary_key=True),
         Column("event_id", UUID(as_uuid=True), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     dead_letter = Table(
-        "dead_letter", metadata,
+        "dead_letter",
+        metadata,
         Column("id", BigInteger, Identity(), primary_key=True),
         Column("consumer", String(100), nullable=False),
         Column("event_id", UUID(as_uuid=True)),
@@ -75,7 +79,8 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     audit_log = Table(
-        "audit_log", metadata,
+        "audit_log",
+        metadata,
         Column("seq", BigInteger, Identity(), primary_key=True),
         Column("occurred_at", DateTime(timezone=True), nullable=False),
         Column("actor", String(200), nullable=False),
@@ -87,7 +92,24 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("source_address", String(64)),
         Column("request_id", String(64)),
         Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-        Column("prev_hash", String(64), nullable=False),
-        Column("hash", String(64), nullable=False),
+        # The writing transaction: the sealer chains only entries of transactions that have ended.
+        Column(
+            "txid", BigInteger, nullable=False, server_default=text("(pg_current_xact_id()::text)::bigint")
+        ),
+        Column("chain_seq", BigInteger, unique=True),
+        Column("prev_hash", String(64)),
+        Column("hash", String(64)),
+        Index("ix_audit_log_unsealed", "seq", postgresql_where=text("chain_seq IS NULL")),
     )
-    return KitTables(schema, outbox, inbox, dead_letter, audit_log)
+    idempotency = Table(
+        "idempotency_key",
+        metadata,
+        Column("principal", String(200), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("body", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    return KitTables(schema, outbox, inbox, dead_letter, audit_log, idempotency)

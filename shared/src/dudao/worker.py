@@ -25,6 +25,15 @@ def main(spec_path: str) -> None:
     settings = Settings.for_service(spec.name)
     configure_logging(f"{spec.name}-worker", level=settings.log_level, json=settings.log_json)
     # Every worker also relays the kit's own outbox (API key events); relays are safe side by side.
-    asyncio.run(run_worker(service_name=spec.name, source=spec.event_source, kit=spec.kit,
-                           extra_kits=[common_kit], consumers=spec.consumers, jobs=spec.jobs,
-                           settings=settings, clock=clock))
+    asyncio.run(
+        run_worker(
+            service_name=spec.name,
+            source=spec.event_source,
+            kit=spec.kit,
+            extra_kits=[common_kit],
+            consumers=spec.consumers,
+            jobs=spec.jobs,
+            settings=settings,
+            clock=clock,
+        )
+    )

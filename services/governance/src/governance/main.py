@@ -9,11 +9,16 @@ from dudao.service import ServiceSpec
 from governance.db import SCHEMA, Base, kit
 
 spec = ServiceSpec(
-    name="governance", package="governance", schema=SCHEMA, port=8101,
+    name="governance",
+    package="governance",
+    schema=SCHEMA,
+    port=8101,
     title="Dudao · Governance supervision (督政)",
     description="Duty evaluation of governments and departments, supervision committees and member units, "
-                "and the platform's API key administration.",
-    metadata=Base.metadata, kit=kit, routers=[api_keys_router],
+    "and the platform's API key administration.",
+    metadata=Base.metadata,
+    kit=kit,
+    routers=[api_keys_router],
 )
 
 app = create_service_app(spec)

@@ -1,4 +1,4 @@
-"""The school-inspection worker: relay, consumers and scheduled jobs. ``python -m school_inspection.worker``."""
+"""The school-inspection worker: relay, consumers, scheduled jobs. ``python -m school_inspection.worker``."""
 
 from dudao.worker import main
 

@@ -34,8 +34,14 @@ class _Cached:
 
 
 class ApiKeyAuthenticator:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], service: str, clock: Clock,
-                 cache_seconds: float, last_used_resolution: float) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        service: str,
+        clock: Clock,
+        cache_seconds: float,
+        last_used_resolution: float,
+    ) -> None:
         self._sessions = sessions
         self._service = service
         self._clock = clock
@@ -78,13 +84,20 @@ class ApiKeyAuthenticator:
         if row is None:
             return _Cached(UUID(int=0), None, None, False, now + _NEGATIVE_TTL)
         principal = Principal(
-            sub=f"apikey:{row.id}", name=f"{row.org} ({row.display_prefix}…)",
-            roles=frozenset(Role(r) for r in row.roles), division=row.division_code, org=row.org,
-            kind="api_key", scope_divisions=tuple(row.scope_divisions),
-            scope_services=frozenset(row.scope_services), scope_operations=frozenset(row.scope_operations),
+            sub=f"apikey:{row.id}",
+            name=f"{row.org} ({row.display_prefix}…)",
+            roles=frozenset(Role(r) for r in row.roles),
+            division=row.division_code,
+            org=row.org,
+            kind="api_key",
+            scope_divisions=tuple(row.scope_divisions),
+            scope_services=frozenset(row.scope_services),
+            scope_operations=frozenset(row.scope_operations),
             key_id=str(row.id),
         )
-        return _Cached(row.id, principal, row.expires_at, row.revoked_at is not None, now + self._cache_seconds)
+        return _Cached(
+            row.id, principal, row.expires_at, row.revoked_at is not None, now + self._cache_seconds
+        )
 
     def _note_use(self, key_id: UUID) -> None:
         now = time.monotonic()

@@ -19,8 +19,9 @@ async def add(session: AsyncSession, key: ApiKey) -> ApiKey:
     return key
 
 
-async def get_visible(session: AsyncSession, who: Principal, key_id: UUID, *, for_update: bool = False
-                      ) -> ApiKey | None:
+async def get_visible(
+    session: AsyncSession, who: Principal, key_id: UUID, *, for_update: bool = False
+) -> ApiKey | None:
     stmt = visible_to(select(ApiKey), who, ApiKey.division_code).where(ApiKey.id == key_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -31,8 +32,9 @@ async def by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
     return (await session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))).scalar_one_or_none()
 
 
-async def page(session: AsyncSession, who: Principal, *, after: UUID | None, limit: int, include_revoked: bool
-               ) -> list[ApiKey]:
+async def page(
+    session: AsyncSession, who: Principal, *, after: UUID | None, limit: int, include_revoked: bool
+) -> list[ApiKey]:
     stmt = visible_to(select(ApiKey), who, ApiKey.division_code).order_by(ApiKey.id).limit(limit)
     if after is not None:
         stmt = stmt.where(ApiKey.id > after)

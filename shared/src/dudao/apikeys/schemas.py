@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,16 +16,29 @@ ServiceName = Literal["*", "governance", "school-inspection", "monitoring", "acc
 MachineRole = Literal[Role.AGENCY, Role.PORTAL, Role.MEMBER_UNIT, Role.SUPERVISED_UNIT]
 
 
+Operation = Literal["read", "write"]
+
+
+def _all_services() -> list[ServiceName]:
+    return ["*"]
+
+
+def _read_only() -> list[Operation]:
+    return ["read"]
+
+
 class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=200, description="What the key is for")
     org: str = Field(min_length=1, max_length=200, description="The organisation that holds it")
     roles: list[MachineRole] = Field(min_length=1, max_length=4, strict=False)
     division_code: DivisionCode = Field(description="The holder's home division")
-    scope_services: list[ServiceName] = Field(default_factory=lambda: ["*"], min_length=1, max_length=5)
-    scope_operations: list[Literal["read", "write"]] = Field(default_factory=lambda: ["read"], min_length=1,
-                                                            max_length=2)
-    scope_divisions: list[DivisionCode] = Field(default_factory=list, max_length=200,
-                                                description="Narrow the home division to these; empty: all of it")
+    scope_services: list[ServiceName] = Field(default_factory=_all_services, min_length=1, max_length=5)
+    scope_operations: list[Operation] = Field(default_factory=_read_only, min_length=1, max_length=2)
+    scope_divisions: list[DivisionCode] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Narrow the home division to these; empty: all of it",
+    )
     expires_at: Timestamp | None = Field(default=None, description="ISO 8601 with offset; absent: never")
 
 

@@ -10,13 +10,13 @@ from dudao.divisions.tree import jurisdiction_prefix
 
 
 class Role(StrEnum):
-    PLATFORM_ADMIN = "platform_admin"          # runs the platform: API keys, calendars, ladders
+    PLATFORM_ADMIN = "platform_admin"  # runs the platform: API keys, calendars, ladders
     SUPERVISION_OFFICE = "supervision_office"  # 督导办 staff at region, city or county level
-    INSPECTOR = "inspector"                    # 督学
-    SUPERVISED_UNIT = "supervised_unit"        # a government, department or school under supervision
-    MEMBER_UNIT = "member_unit"                # committee member unit: discipline inspection, organisation …
-    AGENCY = "agency"                          # third-party assessment agency
-    PORTAL = "portal"                          # e-government portal, reads what is public
+    INSPECTOR = "inspector"  # 督学
+    SUPERVISED_UNIT = "supervised_unit"  # a government, department or school under supervision
+    MEMBER_UNIT = "member_unit"  # committee member unit: discipline inspection, organisation …
+    AGENCY = "agency"  # third-party assessment agency
+    PORTAL = "portal"  # e-government portal, reads what is public
 
 
 Operation = Literal["read", "write"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import jwt
+from jwt.types import Options
 
 from dudao.auth.principal import Principal, Role
 from dudao.config import Settings
@@ -17,8 +19,16 @@ from dudao.errors import InvalidInput, Unauthenticated
 _ASYMMETRIC = {"RS256", "RS384", "RS512", "ES256", "ES384", "EdDSA", "PS256"}
 
 
-def issue_dev_token(settings: Settings, *, sub: str, name: str, roles: list[str], division: str,
-                    org: str | None = None, ttl: timedelta | None = None) -> str:
+def issue_dev_token(
+    settings: Settings,
+    *,
+    sub: str,
+    name: str,
+    roles: list[str],
+    division: str,
+    org: str | None = None,
+    ttl: timedelta | None = None,
+) -> str:
     """A development token signed with the shared secret (``dudao token``). Refused in production."""
     if settings.production:
         raise RuntimeError("development tokens are not issued in production")
@@ -27,7 +37,11 @@ def issue_dev_token(settings: Settings, *, sub: str, name: str, roles: list[str]
         Role(role)
     now = int(time.time())
     claims: dict[str, Any] = {
-        "sub": sub, "name": name, "roles": roles, "division": division, "iat": now,
+        "sub": sub,
+        "name": name,
+        "roles": roles,
+        "division": division,
+        "iat": now,
         "exp": now + int((ttl or timedelta(hours=settings.dev_token_hours)).total_seconds()),
     }
     if org:
@@ -68,13 +82,29 @@ class JwksCache:
 
 
 class TokenVerifier:
+    """Verifies bearer tokens; a token already verified is remembered until it expires."""
+
+    cache_size = 10_000
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self.jwks = JwksCache(settings.jwks_url) if settings.jwks_url else None
         if settings.production and self.jwks is None:
             raise RuntimeError("production needs DUDAO_JWKS_URL: shared-secret tokens are for development")
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            self._verified.move_to_end(token)
+            return cached[0]
+        principal, expires = await self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -90,15 +120,21 @@ class TokenVerifier:
             key = (await self.jwks.key(header.get("kid"))).key
         else:
             key = self.settings.jwt_secret.get_secret_value()
-        options = {"require": ["exp", "sub"]}
+        options: Options = {"require": ["exp", "sub"]}
         try:
-            claims = jwt.decode(token, key, algorithms=[algorithm], options=options,
-                                issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                options=options,
+                issuer=self.settings.jwt_issuer,
+                audience=self.settings.jwt_audience,
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("The token has expired") from None
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"The token is not valid: {exc}") from None
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -108,5 +144,11 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         level_of(division)
     except (KeyError, ValueError, InvalidInput):
         raise Unauthenticated("The token lacks valid roles or a division claim") from None
-    return Principal(sub=str(claims["sub"]), name=str(claims.get("name", claims["sub"])), roles=roles,
-                     division=division, org=claims.get("org"), kind="person")
+    return Principal(
+        sub=str(claims["sub"]),
+        name=str(claims.get("name", claims["sub"])),
+        roles=roles,
+        division=division,
+        org=claims.get("org"),
+        kind="person",
+    )

@@ -6,12 +6,17 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import ARRAY, CheckConstraint, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dudao.db import KIT_SCHEMA, IdMixin, declarative_base
+from dudao.db import KIT_SCHEMA, TYPE_ANNOTATION_MAP, IdMixin, schema_metadata
 from dudao.tables import kit_tables
 
-CommonBase = declarative_base(KIT_SCHEMA)
+
+class CommonBase(DeclarativeBase):
+    metadata = schema_metadata(KIT_SCHEMA)
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
 common_kit = kit_tables(CommonBase.metadata)
 
 

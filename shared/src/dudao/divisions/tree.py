@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, cast
 
 from dudao.errors import InvalidInput
 
@@ -66,8 +66,10 @@ class DivisionTree:
             level = row.get("level", "").strip() or level_of(code)
             if level not in ("region", "city", "county"):
                 raise ValueError(f"division {code} has an unknown level {level!r}")
-            divisions.append(Division(code, row["name"].strip(), level, (row.get("parent_code") or "").strip()
-                                      or None))
+            level = cast(Level, level)
+            divisions.append(
+                Division(code, row["name"].strip(), level, (row.get("parent_code") or "").strip() or None)
+            )
         return cls(divisions)
 
     def __contains__(self, code: object) -> bool:

@@ -32,7 +32,9 @@ class Event(BaseModel):
         if event_type is None:
             return
         if not _TYPE.match(event_type):
-            raise ValueError(f"event type {event_type!r} does not read dudao.<service>.<aggregate>.<event>.v<N>")
+            raise ValueError(
+                f"event type {event_type!r} does not read dudao.<service>.<aggregate>.<event>.v<N>"
+            )
         if event_type in _registry and _registry[event_type].__qualname__ != cls.__qualname__:
             raise ValueError(f"event type {event_type} is registered twice")
         _registry[event_type] = cls

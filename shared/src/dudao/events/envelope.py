@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class CloudEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Unknown CloudEvents extensions are ignored on reading, so a producer may add one first.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
     id: str

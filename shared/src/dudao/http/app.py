@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from dudao.clock import Clock, clock as default_clock
+from dudao.clock import Clock
+from dudao.clock import clock as default_clock
 from dudao.config import Settings
 from dudao.errors import install_problem_handlers
 from dudao.http.middleware import RequestContextMiddleware
@@ -18,8 +19,9 @@ from dudao.runtime import Runtime
 from dudao.service import ServiceSpec
 
 
-def create_service_app(spec: ServiceSpec, settings: Settings | None = None, clock: Clock | None = None
-                       ) -> FastAPI:
+def create_service_app(
+    spec: ServiceSpec, settings: Settings | None = None, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or Settings.for_service(spec.name)
 
     @asynccontextmanager

@@ -8,16 +8,21 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from dudao.auth.principal import Principal, Role
-from dudao.errors import Forbidden, Unauthenticated
 from dudao.common.models import common_kit
+from dudao.errors import Forbidden, Unauthenticated
 from dudao.runtime import Runtime
 from dudao.tables import KitTables
 from dudao.uow import Actor, UnitOfWork
 
 
-def runtime(request: Request) -> Runtime:
+def current_runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
+
+
+async def runtime(request: Request) -> Runtime:
+    """As a dependency (async, so FastAPI does not hop to a worker thread for it)."""
+    return current_runtime(request)
 
 
 def _credential(request: Request) -> tuple[str, str] | None:
@@ -42,7 +47,7 @@ async def authenticated(request: Request) -> Principal:
     credential = _credential(request)
     if credential is None:
         raise Unauthenticated("This endpoint needs a bearer token or an API key")
-    rt = runtime(request)
+    rt = current_runtime(request)
     kind, value = credential
     if kind == "api_key":
         principal = await rt.api_keys.authenticate(value, request.method)
@@ -79,9 +84,15 @@ def _actor(request: Request, who: Principal | None) -> Actor:
 
 
 def _open_uow(request: Request, who: Principal | None, kit: KitTables | None = None) -> UnitOfWork:
-    rt = runtime(request)
-    uow = UnitOfWork(session=rt.sessions(), kit=kit or rt.spec.kit, source=rt.spec.event_source,
-                     clock=rt.clock, actor=_actor(request, who))
+    rt = current_runtime(request)
+    uow = UnitOfWork(
+        session=rt.sessions(),
+        kit=kit or rt.spec.kit,
+        source=rt.spec.event_source,
+        clock=rt.clock,
+        actor=_actor(request, who),
+        notify=rt.notifier.poke,
+    )
     # TransactionalRoute commits this before the response is sent, and closes it in any case.
     request.state.uow = uow
     return uow
@@ -91,8 +102,9 @@ async def unit_of_work(request: Request, who: Annotated[Principal, Depends(authe
     return _open_uow(request, who)
 
 
-async def common_unit_of_work(request: Request, who: Annotated[Principal, Depends(authenticated)]
-                              ) -> UnitOfWork:
+async def common_unit_of_work(
+    request: Request, who: Annotated[Principal, Depends(authenticated)]
+) -> UnitOfWork:
     """For writes to the kit's ``common`` schema: its outbox and audit log, not the service's."""
     return _open_uow(request, who, common_kit)
 

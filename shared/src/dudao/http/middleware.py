@@ -18,8 +18,12 @@ log = structlog.get_logger("dudao.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 REQUESTS = Counter("dudao_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
-LATENCY = Histogram("dudao_http_request_seconds", "HTTP request latency", ["service", "method", "route"],
-                    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+LATENCY = Histogram(
+    "dudao_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
 
 
 class BodyTooLarge(HTTPException):
@@ -71,8 +75,13 @@ class RequestContextMiddleware:
                 if status >= 500:
                     log.error("request failed", method=scope["method"], path=scope["path"], status=status)
                 else:
-                    log.debug("request", method=scope["method"], path=scope["path"], status=status,
-                              ms=round(elapsed * 1000, 2))
+                    log.debug(
+                        "request",
+                        method=scope["method"],
+                        path=scope["path"],
+                        status=status,
+                        ms=round(elapsed * 1000, 2),
+                    )
 
     def _limited(self, receive: Receive) -> Receive:
         """Counts streamed (chunked) bodies too, which carry no Content-Length to check up front."""
@@ -90,12 +99,25 @@ class RequestContextMiddleware:
         return limited_receive
 
     async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
-        body = json.dumps({
-            "type": problem_type("payload-too-large"), "title": "Payload Too Large", "status": 413,
-            "detail": f"The request body exceeds {self.max_body_bytes} bytes",
-            "instance": scope["path"], "request_id": request_id,
-        }).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        body = json.dumps(
+            {
+                "type": problem_type("payload-too-large"),
+                "title": "Payload Too Large",
+                "status": 413,
+                "detail": f"The request body exceeds {self.max_body_bytes} bytes",
+                "instance": scope["path"],
+                "request_id": request_id,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

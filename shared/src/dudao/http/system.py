@@ -35,8 +35,12 @@ async def healthz(rt: Annotated[Runtime, Depends(runtime)]) -> Health:
     return Health(status="ok", service=rt.spec.name)
 
 
-@system_router.get("/readyz", response_model=Readiness, summary="Readiness: database and NATS reachable",
-                   responses={503: {"model": Readiness, "description": "A dependency is unreachable"}})
+@system_router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness: database and NATS reachable",
+    responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
+)
 async def readyz(rt: Annotated[Runtime, Depends(runtime)]) -> JSONResponse:
     """200 when the database answers and NATS is connected, 503 otherwise."""
     database = await database_reachable(rt.engine)
@@ -60,9 +64,11 @@ class DivisionRead(BaseModel):
 
 @divisions_router.get("", response_model=list[DivisionRead], summary="Divisions within your jurisdiction")
 async def list_divisions(
-    who: CurrentPrincipal, rt: Annotated[Runtime, Depends(runtime)],
-    within: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{5}$",
-                                        description="Only this division's subtree")] = None,
+    who: CurrentPrincipal,
+    rt: Annotated[Runtime, Depends(runtime)],
+    within: Annotated[
+        str | None, Query(pattern=r"^[1-9][0-9]{5}$", description="Only this division's subtree")
+    ] = None,
 ) -> list[DivisionRead]:
     """The region/city/county tree, limited to what the caller may see (行政区划)."""
     divisions = rt.divisions.all()
@@ -70,5 +76,8 @@ async def list_divisions(
         level_of(within)
         prefix = jurisdiction_prefix(within)
         divisions = [d for d in divisions if d.code.startswith(prefix)]
-    return [DivisionRead(code=d.code, name=d.name, level=d.level, parent_code=d.parent_code)
-            for d in divisions if who.can_see(d.code)]
+    return [
+        DivisionRead(code=d.code, name=d.name, level=d.level, parent_code=d.parent_code)
+        for d in divisions
+        if who.can_see(d.code)
+    ]

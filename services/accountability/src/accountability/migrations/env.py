@@ -1,4 +1,4 @@
-from dudao.migrations import run_env
 from accountability.main import spec
+from dudao.migrations import run_env
 
 run_env(spec.metadata)

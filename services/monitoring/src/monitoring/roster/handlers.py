@@ -12,11 +12,19 @@ from monitoring.roster import repository
 
 
 async def _sync(event: SchoolRegistered | SchoolUpdated, version: int, uow: UnitOfWork) -> None:
-    await repository.upsert(uow.session, {
-        "school_id": UUID(event.school_id), "school_code": event.school_code, "name": event.name,
-        "school_type": event.school_type, "ownership": event.ownership, "division_code": event.division,
-        "source_version": version, "synced_at": uow.clock.now(),
-    })
+    await repository.upsert(
+        uow.session,
+        {
+            "school_id": UUID(event.school_id),
+            "school_code": event.school_code,
+            "name": event.name,
+            "school_type": event.school_type,
+            "ownership": event.ownership,
+            "division_code": event.division,
+            "source_version": version,
+            "synced_at": uow.clock.now(),
+        },
+    )
 
 
 @consumer(SchoolRegistered.event_type, durable="monitoring-roster-registered")

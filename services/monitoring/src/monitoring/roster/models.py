@@ -28,6 +28,9 @@ class RosterSchool(Base):
     synced_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_roster_school_division_code", "division_code",
-              postgresql_ops={"division_code": "text_pattern_ops"}),
+        Index(
+            "ix_roster_school_division_code",
+            "division_code",
+            postgresql_ops={"division_code": "text_pattern_ops"},
+        ),
     )

@@ -25,7 +25,9 @@ async def upsert(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(stmt)
 
 
-async def page(session: AsyncSession, who: Principal, *, after: UUID | None, limit: int) -> list[RosterSchool]:
+async def page(
+    session: AsyncSession, who: Principal, *, after: UUID | None, limit: int
+) -> list[RosterSchool]:
     stmt = visible_to(select(RosterSchool), who, RosterSchool.division_code).order_by(RosterSchool.school_id)
     if after is not None:
         stmt = stmt.where(RosterSchool.school_id > after)

@@ -28,10 +28,15 @@ def _read(school: School, response: Response) -> SchoolRead:
     return SchoolRead.model_validate(school)
 
 
-@router.post("", status_code=201, response_model=SchoolRead,
-             responses=problems(service.SchoolCodeTaken, service.DivisionOutsideJurisdiction))
-async def register_school(body: SchoolCreate, uow: UoW, who: Office, response: Response,
-                          rt: Annotated[Runtime, Depends(runtime)]) -> SchoolRead:
+@router.post(
+    "",
+    status_code=201,
+    response_model=SchoolRead,
+    responses=problems(service.SchoolCodeTaken, service.DivisionOutsideJurisdiction),
+)
+async def register_school(
+    body: SchoolCreate, uow: UoW, who: Office, response: Response, rt: Annotated[Runtime, Depends(runtime)]
+) -> SchoolRead:
     """Register a school (学校) in a county within your jurisdiction."""
     school = await service.register(uow, who, rt.divisions, body)
     response.headers["Location"] = f"/v1/schools/{school.id}"
@@ -40,16 +45,24 @@ async def register_school(body: SchoolCreate, uow: UoW, who: Office, response: R
 
 @router.get("", response_model=SchoolPage)
 async def list_schools(
-    uow: UoW, who: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 50,
-    within: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{1,5}$",
-                                        description="Only schools under this division-code prefix")] = None,
+    uow: UoW,
+    who: CurrentPrincipal,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    within: Annotated[
+        str | None,
+        Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only schools under this division-code prefix"),
+    ] = None,
     updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
 ) -> SchoolPage:
     """Schools within your jurisdiction, by id; with ``updated_since``, by change time for syncing."""
-    rows = await service.page(uow, who, after=decode_cursor(cursor), limit=limit, within=within,
-                              updated_since=updated_since)
-    return SchoolPage(items=[SchoolRead.model_validate(s) for s in rows[:limit]],
-                      next_cursor=next_cursor([s.id for s in rows], limit))
+    rows = await service.page(
+        uow, who, after=decode_cursor(cursor), limit=limit, within=within, updated_since=updated_since
+    )
+    return SchoolPage(
+        items=[SchoolRead.model_validate(s) for s in rows[:limit]],
+        next_cursor=next_cursor([s.id for s in rows], limit),
+    )
 
 
 @router.get("/{school_id}", response_model=SchoolRead, responses=problems(service.SchoolNotFound))
@@ -58,9 +71,18 @@ async def get_school(school_id: UUID, uow: UoW, who: CurrentPrincipal, response:
     return _read(await service.get(uow, who, school_id), response)
 
 
-@router.patch("/{school_id}", response_model=SchoolRead,
-              responses=problems(service.SchoolNotFound, PreconditionFailed, PreconditionRequired))
-async def update_school(school_id: UUID, body: SchoolUpdate, uow: UoW, who: Office, response: Response,
-                        if_match: Annotated[str | None, Header()] = None) -> SchoolRead:
+@router.patch(
+    "/{school_id}",
+    response_model=SchoolRead,
+    responses=problems(service.SchoolNotFound, PreconditionFailed, PreconditionRequired),
+)
+async def update_school(
+    school_id: UUID,
+    body: SchoolUpdate,
+    uow: UoW,
+    who: Office,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> SchoolRead:
     """Change a school's details. Send ``If-Match`` with the ETag you read."""
     return _read(await service.update(uow, who, school_id, if_match, body), response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, Index, String
+from sqlalchemy import CheckConstraint, Enum, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dudao.db import IdMixin
@@ -42,12 +42,16 @@ class School(IdMixin, Base):
     ownership: Mapped[Ownership] = mapped_column(_stored_as_value(Ownership, 10))
     division_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str] = mapped_column(String(300))
+    enrolment: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_school_division_code", "division_code", postgresql_ops={"division_code": "text_pattern_ops"}),
+        CheckConstraint("enrolment >= 0", name="enrolment_not_negative"),
+        Index(
+            "ix_school_division_code", "division_code", postgresql_ops={"division_code": "text_pattern_ops"}
+        ),
         Index("ix_school_updated_at", "updated_at", "id"),
     )
 

@@ -6,34 +6,45 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
+from dudao.db import unique_violation
 from dudao.jurisdiction import visible_to
 from school_inspection.school.models import School
 
 
-async def add(session: AsyncSession, school: School) -> School:
+async def add(session: AsyncSession, school: School) -> School | None:
+    """The school, or None if its school code is taken (the unique constraint decides, race-free)."""
     session.add(school)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if unique_violation(exc, "uq_school_school_code"):
+            return None
+        raise
     return school
 
 
-async def get_visible(session: AsyncSession, who: Principal, school_id: UUID, *, for_update: bool = False
-                      ) -> School | None:
+async def get_visible(
+    session: AsyncSession, who: Principal, school_id: UUID, *, for_update: bool = False
+) -> School | None:
     stmt = visible_to(select(School), who, School.division_code).where(School.id == school_id)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def code_taken(session: AsyncSession, school_code: str) -> bool:
-    stmt = select(School.id).where(School.school_code == school_code)
-    return (await session.execute(stmt)).first() is not None
-
-
-async def page(session: AsyncSession, who: Principal, *, after: UUID | None, limit: int,
-               within: str | None, updated_since: datetime | None) -> list[School]:
+async def page(
+    session: AsyncSession,
+    who: Principal,
+    *,
+    after: UUID | None,
+    limit: int,
+    within: str | None,
+    updated_since: datetime | None,
+) -> list[School]:
     stmt = visible_to(select(School), who, School.division_code)
     if within:
         stmt = stmt.where(School.division_code.startswith(within, autoescape=True))

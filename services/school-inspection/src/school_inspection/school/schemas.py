@@ -14,6 +14,7 @@ from school_inspection.school.models import Ownership, SchoolType
 SchoolCode = Annotated[str, Field(pattern=r"^[0-9]{10}$", description="学校标识码, 10 digits")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Address = Annotated[str, Field(min_length=1, max_length=300)]
+Enrolment = Annotated[int, Field(ge=0, le=200_000, description="Pupils enrolled")]
 
 
 class SchoolCreate(StrictModel):
@@ -23,6 +24,7 @@ class SchoolCreate(StrictModel):
     ownership: Ownership = enum_field()
     division_code: DivisionCode
     address: Address
+    enrolment: Enrolment = 0
 
 
 class SchoolUpdate(StrictModel):
@@ -30,6 +32,7 @@ class SchoolUpdate(StrictModel):
     school_type: SchoolType | None = enum_field(default=None)
     ownership: Ownership | None = enum_field(default=None)
     address: Address | None = None
+    enrolment: Enrolment | None = None
 
 
 class SchoolRead(BaseModel):
@@ -42,6 +45,7 @@ class SchoolRead(BaseModel):
     ownership: Ownership
     division_code: str
     address: str
+    enrolment: int
     version: int
     created_at: datetime
     updated_at: datetime

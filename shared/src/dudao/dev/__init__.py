@@ -1,0 +1,1 @@
+"""Development tooling: embedded PostgreSQL and NATS, and the ``dudao up`` / ``dudao down`` supervisor."""
