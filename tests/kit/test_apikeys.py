@@ -190,3 +190,16 @@ async def test_revocation_and_rotation(
         assert successor.status_code == 200
     missing = await governance.post("/v1/api-keys/01900000-0000-7000-8000-000000000000/revoke", headers=admin)
     assert missing.status_code == 404
+
+
+async def test_use_of_a_key_is_recorded_as_its_last_used_time(
+    governance: httpx.AsyncClient, inspection: httpx.AsyncClient, admin: dict[str, str], engine: AsyncEngine
+) -> None:
+    issued = await _issue(governance, admin)
+    assert issued["last_used_at"] is None
+    assert (await inspection.get("/v1/schools", headers={"X-API-Key": issued["key"]})).status_code == 200
+    runtime = inspection._transport.app.state.runtime  # type: ignore[attr-defined]
+    await runtime.api_keys.flush_last_used()
+    async with engine.connect() as conn:
+        used = (await conn.execute(select(ApiKey.last_used_at).where(ApiKey.id == issued["id"]))).scalar_one()
+    assert used is not None

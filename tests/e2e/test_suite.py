@@ -1,0 +1,153 @@
+"""End to end: the services as processes on real PostgreSQL and NATS, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dudao import audit
+from school_inspection.db import kit as inspection_kit
+from tests.conftest import TokenFactory, bearer, random_school_code
+from tests.e2e.conftest import Suite
+
+pytestmark = pytest.mark.e2e
+
+
+async def eventually(check: Callable[[], Any], *, within: float, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within} s")
+        await asyncio.sleep(interval)
+
+
+async def test_every_service_is_healthy_ready_and_measured(suite: Suite) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in suite.urls:
+            health = await client.get(suite.url(service, "/healthz"))
+            assert health.json() == {"status": "ok", "service": service}
+            ready = await client.get(suite.url(service, "/readyz"))
+            assert ready.json() == {"status": "ready", "database": True, "nats": True}
+            metrics = await client.get(suite.url(service, "/metrics"))
+            assert "dudao_http_requests_total" in metrics.text
+            request_id = (
+                await client.get(suite.url(service, "/healthz"), headers={"X-Request-ID": "trace-me-1"})
+            ).headers["x-request-id"]
+            assert request_id == "trace-me-1"
+
+
+async def test_a_revoked_api_key_is_refused_by_all_four_services_within_a_second(
+    suite: Suite, token: TokenFactory
+) -> None:
+    admin = bearer(token("platform_admin", division="450000"))
+    async with httpx.AsyncClient(timeout=5) as client:
+        issued = await client.post(
+            suite.url("governance", "/v1/api-keys"),
+            headers=admin,
+            json={
+                "name": "省级门户",
+                "org": "广西壮族自治区人民政府门户网站",
+                "roles": ["portal"],
+                "division_code": "450000",
+                "scope_services": ["*"],
+                "scope_operations": ["read"],
+            },
+        )
+        assert issued.status_code == 201, issued.text
+        key = {"X-API-Key": issued.json()["key"]}
+        # Every service has now verified the key and holds it in its cache.
+        for service in suite.urls:
+            assert (await client.get(suite.url(service, "/v1/divisions"), headers=key)).status_code == 200
+
+        revoked_at = time.monotonic()
+        revoke = await client.post(
+            suite.url("governance", f"/v1/api-keys/{issued.json()['id']}/revoke"), headers=admin
+        )
+        assert revoke.status_code == 200
+
+        async def all_refuse() -> bool:
+            answers = await asyncio.gather(
+                *(client.get(suite.url(s, "/v1/divisions"), headers=key) for s in suite.urls)
+            )
+            return all(a.status_code == 401 for a in answers)
+
+        await eventually(all_refuse, within=3.0, interval=0.02)
+        elapsed = time.monotonic() - revoked_at
+    assert elapsed < 1.0, f"the last service refused the key after {elapsed:.2f} s"
+
+
+async def test_a_school_registered_in_inspection_reaches_monitoring_over_nats(
+    suite: Suite, token: TokenFactory
+) -> None:
+    office = bearer(token("supervision_office", division="450300"))  # 桂林市
+    async with httpx.AsyncClient(timeout=5) as client:
+        created = await client.post(
+            suite.url("school-inspection", "/v1/schools"),
+            headers=office,
+            json={
+                "school_code": random_school_code(),
+                "name": "桂林市象山区实验小学",
+                "school_type": "primary",
+                "ownership": "public",
+                "division_code": "450304",
+                "address": "象山区",
+                "enrolment": 1500,
+            },
+        )
+        assert created.status_code == 201, created.text
+        school_id = created.json()["id"]
+
+        async def in_roster() -> bool:
+            page = (
+                await client.get(
+                    suite.url("monitoring", "/v1/school-roster"), params={"limit": 500}, headers=office
+                )
+            ).json()
+            return school_id in {s["school_id"] for s in page["items"]}
+
+        await eventually(in_roster, within=10.0)
+        # Another city's office does not see it in monitoring either.
+        nanning = bearer(token("supervision_office", division="450100"))
+        page = (
+            await client.get(
+                suite.url("monitoring", "/v1/school-roster"), params={"limit": 500}, headers=nanning
+            )
+        ).json()
+        assert school_id not in {s["school_id"] for s in page["items"]}
+
+
+async def test_the_worker_seals_the_audit_log(suite: Suite, token: TokenFactory, engine: AsyncEngine) -> None:
+    office = bearer(token("supervision_office", division="450102"))
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _ in range(3):
+            response = await client.post(
+                suite.url("school-inspection", "/v1/schools"),
+                headers=office,
+                json={
+                    "school_code": random_school_code(),
+                    "name": "兴宁区封存测试学校",
+                    "school_type": "junior",
+                    "ownership": "public",
+                    "division_code": "450102",
+                    "address": "兴宁区",
+                },
+            )
+            assert response.status_code == 201
+
+    async def sealed() -> audit.Verification | None:
+        async with engine.connect() as conn:
+            result = await audit.verify(conn, inspection_kit.audit_log)
+        return result if result.unsealed == 0 else None
+
+    result = await eventually(sealed, within=10.0, interval=0.2)
+    assert result.broken is None
+    assert result.checked >= 3
