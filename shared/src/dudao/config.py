@@ -52,12 +52,29 @@ class Settings(BaseSettings):
     consumer_ack_wait_seconds: float = 30.0
     scheduler_tick_seconds: float = 5.0
 
+    # Development, tests and the demo may move time forward across every process; production never.
+    clock_adjustable: bool = False
+
+    evidence_dir: Path | None = Field(default=None, description="Evidence files; unset: <data_dir>/evidence")
+    evidence_max_bytes: int = 20 * 1_048_576
+    evidence_content_types: list[str] = [
+        "application/pdf", "image/jpeg", "image/png", "image/webp", "video/mp4",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+    rectification_reminder_days: list[int] = [7, 1]
+    rectification_reply_window_days: int = 15
+
     log_level: str = "INFO"
     log_json: bool = True
 
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def evidence_root(self) -> Path:
+        return self.evidence_dir or self.data_dir / "evidence"
 
     @classmethod
     def for_service(cls, service: str | None, **overrides: Any) -> Settings:

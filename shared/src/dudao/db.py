@@ -12,7 +12,7 @@ from sqlalchemy import DateTime, MetaData, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dudao.config import Settings
 from dudao.ids import uuid7
@@ -36,6 +36,17 @@ def schema_metadata(schema: str) -> MetaData:
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
 
 
+class KitModel(DeclarativeBase):
+    """Models the kit defines once and every service that uses them keeps in its own schema.
+
+    Their tables have no schema of their own: a service's engine translates them into its schema, and
+    its migrations copy them into its metadata (see ``dudao.migrations``).
+    """
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
 class IdMixin:
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
 
@@ -47,11 +58,16 @@ def asyncpg_url(url: str) -> str:
 
 
 def create_engine(
-    settings: Settings, *, application_name: str = "dudao", pool_size: int | None = None
+    settings: Settings,
+    *,
+    application_name: str = "dudao",
+    pool_size: int | None = None,
+    schema: str | None = None,
 ) -> AsyncEngine:
+    """The process's engine. With ``schema``, the kit's schemaless models (KitModel) live in that schema."""
     if settings.database_url is None:
         raise RuntimeError("DUDAO_DATABASE_URL is not set (dudao up sets it for the embedded server)")
-    return create_async_engine(
+    engine = create_async_engine(
         asyncpg_url(settings.database_url.get_secret_value()),
         pool_size=pool_size or settings.database_pool_size,
         max_overflow=settings.database_pool_size,
@@ -59,6 +75,9 @@ def create_engine(
         echo=settings.database_echo,
         connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},
     )
+    if schema is not None:
+        engine = engine.execution_options(schema_translate_map={None: schema})
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -77,7 +77,7 @@ class Runtime:
 
     @classmethod
     async def start(cls, spec: ServiceSpec, settings: Settings, clock: Clock) -> Runtime:
-        engine = create_engine(settings, application_name=spec.name)
+        engine = create_engine(settings, application_name=spec.name, schema=spec.schema)
         sessions = session_factory(engine)
         runtime = cls(
             spec=spec,

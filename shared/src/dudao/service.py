@@ -29,6 +29,20 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[Consumer] = ()
     jobs: Sequence[ScheduledJob] = field(default_factory=tuple)
+    # Kit capabilities whose schemaless tables (dudao.db.KitModel) this service keeps in its schema.
+    kit_models: Sequence[MetaData] = ()
+
+    def migration_metadata(self) -> MetaData:
+        """The service's own tables plus the kit's, copied into its schema, for Alembic to compare."""
+        if not self.kit_models:
+            return self.metadata
+        combined = MetaData(schema=self.schema, naming_convention=self.metadata.naming_convention)
+        for table in self.metadata.tables.values():
+            table.to_metadata(combined)
+        for kit_metadata in self.kit_models:
+            for table in kit_metadata.tables.values():
+                table.to_metadata(combined, schema=self.schema)
+        return combined
 
     @property
     def event_source(self) -> str:

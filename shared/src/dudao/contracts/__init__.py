@@ -3,6 +3,6 @@
 One module per emitting service; importing this package registers every event type in the catalog.
 """
 
-from dudao.contracts import inspection
+from dudao.contracts import inspection, rectification
 
-__all__ = ["inspection"]
+__all__ = ["inspection", "rectification"]

@@ -50,7 +50,7 @@ async def run_worker(
     if settings.nats_url is None:
         raise RuntimeError("DUDAO_NATS_URL is not set (dudao up sets it for the embedded server)")
     name = f"{service_name}-worker"
-    engine = create_engine(settings, application_name=name)
+    engine = create_engine(settings, application_name=name, schema=kit.schema)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)

@@ -1,4 +1,4 @@
 from accountability.main import spec
 from dudao.migrations import run_env
 
-run_env(spec.metadata)
+run_env(spec.migration_metadata())

@@ -1,4 +1,4 @@
 from dudao.migrations import run_env
 from governance.main import spec
 
-run_env(spec.metadata)
+run_env(spec.migration_metadata())
