@@ -13,6 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
+def percentile(seconds: list[float], p: float) -> float:
+    """The p-th percentile of ``seconds``, in milliseconds."""
+    ordered = sorted(seconds)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
 @dataclass(frozen=True)
 class Result:
     requests: int
@@ -25,8 +31,7 @@ class Result:
         return self.requests / self.seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+        return percentile(self.latencies, p)
 
     def line(self, label: str) -> str:
         return (

@@ -22,8 +22,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dudao.auth.tokens import issue_dev_token
+from dudao.calendar.service import seed_from_package
 from dudao.config import Settings
-from dudao.db import create_engine
+from dudao.db import create_engine, session_factory
 from dudao.dev import embedded
 from dudao.divisions.seed import seed_divisions
 from dudao.http.app import create_service_app
@@ -61,6 +62,8 @@ async def _seed(database_url: str) -> None:
     eng = create_engine(Settings(database_url=database_url), application_name="tests", pool_size=1)
     try:
         await seed_divisions(eng)
+        async with session_factory(eng)() as session, session.begin():
+            await seed_from_package(session)
     finally:
         await eng.dispose()
 
@@ -132,13 +135,14 @@ TokenFactory = Callable[..., str]
 def token(settings: Settings) -> TokenFactory:
     """``token("supervision_office", division="450102")`` → a bearer token for that person."""
 
-    def make(*roles: str, division: str = "450000", sub: str | None = None) -> str:
+    def make(*roles: str, division: str = "450000", sub: str | None = None, org: str | None = None) -> str:
         return issue_dev_token(
             settings,
             sub=sub or f"user-{secrets.token_hex(3)}",
             name="测试用户",
             roles=list(roles),
             division=division,
+            org=org,
         )
 
     return make

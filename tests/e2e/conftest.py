@@ -14,7 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dudao.dev.demo import eventually
 from tests.conftest import Infra
+
+__all__ = ["Suite", "eventually"]
 
 SERVICES = [
     ("governance", "governance"),
@@ -46,6 +49,12 @@ class Suite:
             [sys.executable, "-m", f"{package}.worker"], self.logs / f"{package}-worker.log", self.env
         )
 
+    def kill(self, name: str) -> None:
+        """A crash: SIGKILL, no chance to finish or clean up."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
         process.terminate()
@@ -76,6 +85,7 @@ def suite(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Su
         "DUDAO_NATS_URL": infra.nats_url,
         "DUDAO_LOG_LEVEL": "INFO",
         "DUDAO_OUTBOX_POLL_SECONDS": "2",
+        "DUDAO_CLOCK_ADJUSTABLE": "true",
     }
     urls: dict[str, str] = {}
     processes: dict[str, subprocess.Popen[bytes]] = {}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -14,20 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dudao import audit
 from school_inspection.db import kit as inspection_kit
 from tests.conftest import TokenFactory, bearer, random_school_code
-from tests.e2e.conftest import Suite
+from tests.e2e.conftest import Suite, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-async def eventually(check: Callable[[], Any], *, within: float, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {within} s")
-        await asyncio.sleep(interval)
 
 
 async def test_every_service_is_healthy_ready_and_measured(suite: Suite) -> None:

@@ -203,3 +203,15 @@ async def test_use_of_a_key_is_recorded_as_its_last_used_time(
     async with engine.connect() as conn:
         used = (await conn.execute(select(ApiKey.last_used_at).where(ApiKey.id == issued["id"]))).scalar_one()
     assert used is not None
+
+
+async def test_a_retried_key_issue_returns_the_same_key_once(
+    governance: httpx.AsyncClient, admin: dict[str, str], engine: AsyncEngine
+) -> None:
+    headers = {**admin, "Idempotency-Key": f"issue-{keys.generate()[-8:]}"}
+    first = await governance.post("/v1/api-keys", json=_key_request(), headers=headers)
+    second = await governance.post("/v1/api-keys", json=_key_request(), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["key"] == second.json()["key"]
+    async with engine.connect() as conn:
+        assert len((await conn.execute(select(ApiKey.id).where(ApiKey.id == first.json()["id"]))).all()) == 1

@@ -138,3 +138,10 @@ async def test_a_token_signed_by_an_unknown_key_is_refused(jwks_url: str) -> Non
     token = jwt.encode(_claims(), stranger, algorithm="RS256", headers={"kid": "rsa-1"})
     with pytest.raises(Unauthenticated):
         await TokenVerifier(_production(jwks_url)).verify(token)
+
+
+def test_production_never_accepts_the_shared_secret_even_if_configured(jwks_url: str) -> None:
+    lenient = Settings(environment="production", jwks_url=jwks_url, jwt_algorithms=["HS256", "RS256"])
+    assert TokenVerifier(lenient).algorithms == {"RS256"}
+    with pytest.raises(RuntimeError, match="asymmetric"):
+        TokenVerifier(Settings(environment="production", jwks_url=jwks_url, jwt_algorithms=["HS256"]))

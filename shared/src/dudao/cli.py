@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import typer
+from pydantic import ValidationError
 
-from dudao import audit
+from dudao import audit, clock_sync
 from dudao.apikeys import service as apikey_service
 from dudao.apikeys.schemas import ApiKeyCreate, ApiKeyRead
 from dudao.auth.principal import Principal, Role
 from dudao.auth.tokens import issue_dev_token
+from dudao.calendar import service as calendar_service
+from dudao.calendar.schemas import NamedDay
 from dudao.clock import clock
 from dudao.common.models import common_kit
 from dudao.config import Settings
@@ -32,10 +36,14 @@ apikey_app = typer.Typer(help="API keys for machine clients.", no_args_is_help=T
 events_app = typer.Typer(help="The event stream and the outboxes.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit logs.", no_args_is_help=True)
 divisions_app = typer.Typer(help="Administrative divisions.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The holiday calendar (工作日).", no_args_is_help=True)
+clock_app = typer.Typer(help="The suite's clock (development, tests and demos).", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(events_app, name="events")
 app.add_typer(audit_app, name="audit")
 app.add_typer(divisions_app, name="divisions")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(clock_app, name="clock")
 
 T = TypeVar("T")
 CLI_ACTOR = Actor(id="cli", kind="cli")
@@ -83,14 +91,15 @@ def down() -> None:
 def migrate(
     divisions_csv: Annotated[Path | None, typer.Option(help="Another province's divisions")] = None,
 ) -> None:
-    """Migrate every schema to its latest version, then seed the divisions."""
+    """Migrate every schema to its latest version, then seed the divisions and the holiday calendar."""
     settings = _settings()
     if settings.database_url is None:
         typer.echo("error: DUDAO_DATABASE_URL is not set", err=True)
         raise typer.Exit(2)
     upgrade_all(settings.database_url.get_secret_value())
     count = _run(lambda s: _seed_divisions(s, divisions_csv))
-    typer.echo(f"migrated; {count} divisions seeded")
+    years = _run(_seed_calendar)
+    typer.echo(f"migrated; {count} divisions seeded; holiday calendar: {len(years)} years added")
 
 
 async def _seed_divisions(settings: Settings, csv_path: Path | None) -> int:
@@ -99,6 +108,10 @@ async def _seed_divisions(settings: Settings, csv_path: Path | None) -> int:
         return await seed_divisions(engine, read_divisions(csv_path))
     finally:
         await engine.dispose()
+
+
+async def _seed_calendar(settings: Settings) -> list[int]:
+    return await _in_common_uow(settings, lambda uow: calendar_service.seed(uow, CLI_PRINCIPAL))
 
 
 @divisions_app.command("seed")
@@ -322,6 +335,89 @@ def audit_verify(
     raise typer.Exit(1 if failed else 0)
 
 
+@calendar_app.command("years")
+def calendar_years() -> None:
+    """List the years with holiday data, and where it came from."""
+
+    async def work(settings: Settings) -> list[str]:
+        async def years(uow: UnitOfWork) -> list[str]:
+            return [
+                f"{y.year}  {y.source}  {y.published_at:%Y-%m-%d}  {y.published_by}"
+                for y in await calendar_service.list_years(uow.session)
+            ]
+
+        return await _in_common_uow(settings, years)
+
+    for line in _run(work):
+        typer.echo(line)
+
+
+def _read_calendar_csv(path: Path) -> tuple[list[NamedDay], list[NamedDay]]:
+    """Holidays (working=0) and adjusted working days (working=1) from a CSV headed date,name,working."""
+    holidays: list[NamedDay] = []
+    adjusted: list[NamedDay] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            working = (row.get("working") or "").strip()
+            if working not in ("0", "1"):
+                raise ValueError(f"line {line}: working must be 0 (holiday) or 1 (adjusted working day)")
+            try:
+                day = NamedDay(
+                    date=date.fromisoformat((row.get("date") or "").strip()), name=row.get("name") or ""
+                )
+            except ValueError as exc:
+                raise ValueError(f"line {line}: {exc}") from None
+            (adjusted if working == "1" else holidays).append(day)
+    return holidays, adjusted
+
+
+@calendar_app.command("publish")
+def calendar_publish(
+    year: Annotated[int, typer.Argument(help="The year of the State Council's notice")],
+    holidays_csv: Annotated[
+        Path, typer.Option("--holidays", help="CSV date,name,working: 0 a holiday, 1 an adjusted working day")
+    ],
+) -> None:
+    """Publish (or correct) a year's holiday calendar; provisional deadlines in it are recomputed."""
+    try:
+        holidays, adjusted = _read_calendar_csv(holidays_csv)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {holidays_csv}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def work(settings: Settings) -> str:
+        async def publish(uow: UnitOfWork) -> str:
+            await calendar_service.publish_year(uow, CLI_PRINCIPAL, year, holidays, adjusted)
+            return f"{year} published: {len(holidays)} holidays, {len(adjusted)} adjusted working days"
+
+        return await _in_common_uow(settings, publish)
+
+    typer.echo(_run(work))
+
+
+@clock_app.command("advance")
+def clock_advance(
+    days: Annotated[int, typer.Option(help="Days forward")] = 0,
+    hours: Annotated[int, typer.Option(help="Hours forward")] = 0,
+) -> None:
+    """Move time forward in every process of a suite run with DUDAO_CLOCK_ADJUSTABLE (never production)."""
+    try:
+        delta = clock_sync.ClockAdvance(days=days, hours=hours).delta
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+    async def work(settings: Settings) -> str:
+        async def advance(uow: UnitOfWork) -> str:
+            moved = await clock_sync.advance(uow, CLI_PRINCIPAL, delta, settings)
+            ahead = timedelta(seconds=moved.offset_seconds)
+            return f"clock moved forward by {delta}; the suite is now {ahead} ahead of real time"
+
+        return await _in_common_uow(settings, advance)
+
+    typer.echo(_run(work))
+
+
 @app.command("revision")
 def revision(
     schema: Annotated[str, typer.Option(help="common, governance, inspection, monitoring, accountability")],
@@ -340,6 +436,22 @@ def revision(
     command.revision(
         alembic_config(location, settings.database_url.get_secret_value()), message=message, autogenerate=True
     )
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Where `dudao up` runs")] = "127.0.0.1",
+) -> None:
+    """Play the escalation loop against a running `dudao up` and print its timeline (under a minute)."""
+    from dudao.dev.demo import play
+
+    settings = _settings()
+    urls = {s.name: f"http://{host}:{s.port}" for s in service_specs()}
+    try:
+        asyncio.run(play(urls, settings, typer.echo))
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        typer.echo(f"error: {exc} (is `dudao up` running, with the clock adjustable?)", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("openapi")

@@ -27,6 +27,10 @@ class Clock:
     def set(self, instant: datetime) -> None:
         self._offset = instant - datetime.now(UTC)
 
+    def set_offset(self, offset: timedelta) -> None:
+        """Take the suite's offset (see ``dudao.clock_sync``), so every process tells the same time."""
+        self._offset = offset
+
     @property
     def offset(self) -> timedelta:
         return self._offset

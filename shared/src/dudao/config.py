@@ -6,10 +6,11 @@ A service can override any field with ``DUDAO_<SERVICE>_<FIELD>``, for example
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,7 +59,11 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = Field(default=None, description="Evidence files; unset: <data_dir>/evidence")
     evidence_max_bytes: int = 20 * 1_048_576
     evidence_content_types: list[str] = [
-        "application/pdf", "image/jpeg", "image/png", "image/webp", "video/mp4",
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "video/mp4",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ]
@@ -87,12 +92,17 @@ class Settings(BaseSettings):
                 if key.startswith(prefix):
                     name = key[len(prefix) :].lower()
                     if name in fields:
-                        values[name] = value
+                        values[name] = _decode(cls.model_fields[name].annotation, value)
         values.update(overrides)
         if not values:
             return cls()
         # Re-validate through the environment source so list fields parse as they would from DUDAO_X.
         return cls.model_validate({**cls().model_dump(), **values})
+
+
+def _decode(annotation: Any, value: str) -> Any:
+    """Lists come as JSON, as pydantic-settings reads them from ``DUDAO_X``."""
+    return json.loads(value) if get_origin(annotation) in (list, dict) else value
 
 
 @lru_cache

@@ -41,7 +41,8 @@ def alembic_config(script_location: str, database_url: str) -> Config:
 
 def upgrade_all(database_url: str) -> None:
     for _schema, location in histories():
-        command.upgrade(alembic_config(location, database_url), "head")
+        # "heads": parallel branches of one history apply together until a merge revision joins them.
+        command.upgrade(alembic_config(location, database_url), "heads")
 
 
 def run_env(metadata: MetaData) -> None:

@@ -18,6 +18,7 @@ from dudao.apikeys.authenticator import ApiKeyAuthenticator
 from dudao.apikeys.events import ApiKeyRevoked
 from dudao.auth.tokens import TokenVerifier
 from dudao.clock import Clock
+from dudao.clock_sync import ClockSync, ensure_allowed
 from dudao.common.models import DivisionRow
 from dudao.config import Settings
 from dudao.db import create_engine, session_factory
@@ -73,10 +74,12 @@ class Runtime:
     divisions: DivisionTree
     notifier: OutboxNotifier
     nats: Nats | None = None
+    clock_sync: ClockSync | None = None  # only where the clock is adjustable
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(cls, spec: ServiceSpec, settings: Settings, clock: Clock) -> Runtime:
+        ensure_allowed(settings)
         engine = create_engine(settings, application_name=spec.name, schema=spec.schema)
         sessions = session_factory(engine)
         runtime = cls(
@@ -95,7 +98,11 @@ class Runtime:
             ),
             divisions=await _load_divisions(sessions),
             notifier=OutboxNotifier(engine),
+            clock_sync=ClockSync(clock, sessions) if settings.clock_adjustable else None,
         )
+        if runtime.clock_sync is not None:
+            await runtime.clock_sync.refresh()  # before the first request asks the time
+            runtime._tasks.append(asyncio.create_task(runtime.clock_sync.run(), name="clock-sync"))
         runtime._tasks.append(asyncio.create_task(runtime.notifier.run(), name="outbox-notifier"))
         runtime._tasks.append(asyncio.create_task(runtime._connect_nats(), name="nats-connect"))
         runtime._tasks.append(asyncio.create_task(runtime._flush_key_use(), name="api-key-last-used"))
@@ -130,6 +137,8 @@ class Runtime:
                 await asyncio.sleep(1.0)
         # Core subscription: every process gets every revocation, unlike a shared durable consumer.
         await self.nats.subscribe(ApiKeyRevoked.event_type, cb=self._on_revoked)
+        if self.clock_sync is not None:
+            await self.clock_sync.subscribe(self.nats)
 
     async def _on_revoked(self, msg: Msg) -> None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -31,5 +32,8 @@ def enum_field(**kwargs: Any) -> Any:
     """A field of a ``StrEnum`` that takes the enum's string values."""
     return Field(strict=False, **kwargs)
 
+
+# A UUID as JSON carries it: a string.
+Uuid = Annotated[UUID, Field(strict=False)]
 
 DivisionCode = Annotated[str, Field(pattern=r"^[1-9][0-9]{5}$", description="6-digit division code")]

@@ -4,6 +4,10 @@
 """
 
 from accountability.db import SCHEMA, Base, kit
+from accountability.documents.endpoints import router as documents_router
+from accountability.escalation import handlers as escalation_handlers
+from accountability.escalation.endpoints import router as escalation_router
+from accountability.notifications.endpoints import router as notifications_router
 from dudao.http.app import create_service_app
 from dudao.service import ServiceSpec
 
@@ -17,6 +21,8 @@ spec = ServiceSpec(
     "accountability decisions, with their official document numbers.",
     metadata=Base.metadata,
     kit=kit,
+    routers=[escalation_router, documents_router, notifications_router],
+    consumers=escalation_handlers.CONSUMERS,
 )
 
 app = create_service_app(spec)

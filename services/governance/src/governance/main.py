@@ -4,7 +4,9 @@
 """
 
 from dudao.apikeys.endpoints import router as api_keys_router
+from dudao.calendar.endpoints import router as calendar_router
 from dudao.http.app import create_service_app
+from dudao.http.system import clock_router
 from dudao.service import ServiceSpec
 from governance.db import SCHEMA, Base, kit
 
@@ -18,7 +20,7 @@ spec = ServiceSpec(
     "and the platform's API key administration.",
     metadata=Base.metadata,
     kit=kit,
-    routers=[api_keys_router],
+    routers=[api_keys_router, calendar_router, clock_router],
 )
 
 app = create_service_app(spec)

@@ -1,6 +1,11 @@
 """School inspection (督学): schools, inspectors, zones, visits. ``uvicorn school_inspection.main:app``."""
 
+from dudao.config import Settings
+from dudao.db import KitModel
 from dudao.http.app import create_service_app
+from dudao.rectification import handlers as rectification_handlers
+from dudao.rectification import scheduled as rectification_scheduled
+from dudao.rectification.endpoints import router as rectification_router
 from dudao.service import ServiceSpec
 from school_inspection.db import SCHEMA, Base, kit
 from school_inspection.school.endpoints import router as school_router
@@ -11,10 +16,16 @@ spec = ServiceSpec(
     schema=SCHEMA,
     port=8102,
     title="Dudao · School inspection (督学)",
-    description="Schools, responsible inspectors, inspection zones, plates, visits and random draws.",
+    description=(
+        "Schools, responsible inspectors, inspection zones, plates, visits and random draws; findings at "
+        "schools and their rectification."
+    ),
     metadata=Base.metadata,
     kit=kit,
-    routers=[school_router],
+    routers=[school_router, rectification_router],
+    consumers=rectification_handlers.consumers("school-inspection"),
+    jobs=rectification_scheduled.jobs(Settings.for_service("school-inspection")),
+    kit_models=[KitModel.metadata],
 )
 
 app = create_service_app(spec)

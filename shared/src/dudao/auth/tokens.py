@@ -92,6 +92,12 @@ class TokenVerifier:
         self.jwks = JwksCache(settings.jwks_url) if settings.jwks_url else None
         if settings.production and self.jwks is None:
             raise RuntimeError("production needs DUDAO_JWKS_URL: shared-secret tokens are for development")
+        # In production only the identity provider's keys sign tokens: the shared secret is public.
+        self.algorithms = {
+            a for a in settings.jwt_algorithms if not (settings.production and a.startswith("HS"))
+        }
+        if not self.algorithms:
+            raise RuntimeError('production needs an asymmetric DUDAO_JWT_ALGORITHMS, e.g. ["RS256"]')
 
     async def verify(self, token: str) -> Principal:
         cached = self._verified.get(token)
@@ -110,8 +116,7 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise Unauthenticated("The bearer token is not a JWT") from None
         algorithm = header.get("alg", "")
-        allowed = set(self.settings.jwt_algorithms)
-        if algorithm not in allowed:
+        if algorithm not in self.algorithms:
             raise Unauthenticated(f"Tokens signed with {algorithm!r} are not accepted")
         key: Any
         if algorithm in _ASYMMETRIC:

@@ -99,8 +99,11 @@ _KINDS: dict[str, type[RectificationEvent]] = {
 
 def _per_origin(origin: Origin, kind: str, base: type[RectificationEvent]) -> type[RectificationEvent]:
     name = f"{origin.capitalize()}{base.__name__}"
-    attributes: dict[str, object] = {"event_type": f"dudao.{origin}.rectification.{kind}.v1",
-                                     "__module__": __name__, "__qualname__": name}
+    attributes: dict[str, object] = {
+        "event_type": f"dudao.{origin}.rectification.{kind}.v1",
+        "__module__": __name__,
+        "__qualname__": name,
+    }
     return type(name, (base,), attributes)
 
 

@@ -206,6 +206,9 @@ class _Supervisor:
     def _environment(self) -> dict[str, str]:
         """The children's environment, with the database and NATS the suite uses."""
         env = dict(os.environ, DUDAO_DATA_DIR=str(self.data_dir), PYTHONUNBUFFERED="1")
+        if not self.settings.production:
+            # A development suite lets `dudao demo` and testers move time forward in every process.
+            env.setdefault("DUDAO_CLOCK_ADJUSTABLE", "true")
         if self.settings.database_url is None:
             self.embedded_postgres = True  # set first: a Ctrl-C during the start must still stop it
             pg = start_postgres(self.data_dir / "postgres", durable=True)

@@ -12,6 +12,7 @@ import structlog
 
 from dudao import audit
 from dudao.clock import Clock
+from dudao.clock_sync import ClockSync, ensure_allowed
 from dudao.config import Settings
 from dudao.db import create_engine, session_factory
 from dudao.events.consumer import Consumer, ConsumerRunner
@@ -49,6 +50,7 @@ async def run_worker(
     """
     if settings.nats_url is None:
         raise RuntimeError("DUDAO_NATS_URL is not set (dudao up sets it for the embedded server)")
+    ensure_allowed(settings)
     name = f"{service_name}-worker"
     engine = create_engine(settings, application_name=name, schema=kit.schema)
     stop = asyncio.Event()
@@ -65,6 +67,11 @@ async def run_worker(
             parts: list[Coroutine[Any, Any, None]] = [
                 OutboxRelay(engine, k, js, settings).run(stop) for k in [kit, *extra_kits]
             ]
+            if settings.clock_adjustable:
+                clock_sync = ClockSync(clock, sessions)
+                await clock_sync.refresh()  # before the scheduler's first tick asks the time
+                await clock_sync.subscribe(nc)
+                parts.append(clock_sync.run(stop))
             if consumers:
                 parts.append(ConsumerRunner(sessions, kit, js, consumers, source, clock, settings).run(stop))
             # Every schema this worker relays also gets its audit log sealed; sealers take turns.

@@ -36,7 +36,12 @@ def create_service_app(
     app = FastAPI(title=spec.title, description=spec.description, version="1.0.0", lifespan=lifespan)
     app.router.route_class = TransactionalRoute
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=spec.name, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        service=spec.name,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.evidence_max_bytes + 65_536,
+    )
     app.include_router(system_router)
     app.include_router(divisions_router)
     for router in spec.routers:

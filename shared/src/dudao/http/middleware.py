@@ -34,10 +34,14 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, service: str, max_body_bytes: int, max_upload_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        # Multipart uploads (evidence files) may be larger than JSON bodies.
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,15 +61,20 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
+        limit = (
+            self.max_upload_bytes
+            if headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+            else self.max_body_bytes
+        )
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 declared = headers.get(b"content-length")
-                if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                    await self._too_large(scope, send_with_id, request_id)
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    await self._too_large(scope, send_with_id, request_id, limit)
                     return
-                await self.app(scope, self._limited(receive), send_with_id)
+                await self.app(scope, self._limited(receive, limit), send_with_id)
             except BodyTooLarge:
-                await self._too_large(scope, send_with_id, request_id)
+                await self._too_large(scope, send_with_id, request_id, limit)
             finally:
                 route = scope.get("route")
                 template = getattr(route, "path", "unmatched")
@@ -83,7 +92,7 @@ class RequestContextMiddleware:
                         ms=round(elapsed * 1000, 2),
                     )
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         """Counts streamed (chunked) bodies too, which carry no Content-Length to check up front."""
         received = 0
 
@@ -92,19 +101,19 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         return limited_receive
 
-    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
+    async def _too_large(self, scope: Scope, send: Send, request_id: str, limit: int) -> None:
         body = json.dumps(
             {
                 "type": problem_type("payload-too-large"),
                 "title": "Payload Too Large",
                 "status": 413,
-                "detail": f"The request body exceeds {self.max_body_bytes} bytes",
+                "detail": f"The request body exceeds {limit} bytes",
                 "instance": scope["path"],
                 "request_id": request_id,
             }

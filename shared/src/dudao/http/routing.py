@@ -42,9 +42,9 @@ class TransactionalRoute(APIRoute):
                 if uow is not None:
                     if response.status_code < 400:
                         if key is not None and replay is not None:
-                            await idempotency.remember(
-                                uow.session, uow.kit, replay[0], key, replay[1], response
-                            )
+                            # Stored where it was looked up: the service's schema, whatever the uow writes.
+                            kit = current_runtime(request).spec.kit
+                            await idempotency.remember(uow.session, kit, replay[0], key, replay[1], response)
                         await uow.commit()
                     else:
                         await uow.rollback()

@@ -1,7 +1,11 @@
-"""Routes every service has: health, readiness, metrics and the divisions it serves."""
+"""Routes every service has: health, readiness, metrics, the clock and the divisions it serves.
+
+Moving the clock (``clock_router``) is mounted on one service only (governance).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -9,13 +13,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
+from dudao import clock_sync
+from dudao.auth.principal import Principal, Role
+from dudao.clock import Clock
+from dudao.clock_sync import ClockAdvance, ClockNotAdjustable, ClockRead
 from dudao.db import database_reachable
 from dudao.divisions.tree import jurisdiction_prefix, level_of
-from dudao.http.dependencies import CurrentPrincipal, runtime
+from dudao.errors import problems
+from dudao.http.dependencies import CommonUoW, CurrentPrincipal, require, runtime
+from dudao.http.routing import transactional_router
 from dudao.runtime import Runtime
 
 system_router = APIRouter(tags=["system"])
 divisions_router = APIRouter(prefix="/v1/divisions", tags=["divisions"])
+clock_router = transactional_router(prefix="/v1/clock", tags=["clock"])
 
 
 class Health(BaseModel):
@@ -53,6 +64,29 @@ async def readyz(rt: Annotated[Runtime, Depends(runtime)]) -> JSONResponse:
 async def metrics() -> Response:
     """Request counts and latencies in the Prometheus text format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@system_router.get(
+    "/v1/clock", response_model=ClockRead, tags=["clock"], summary="The time as this process sees it"
+)
+async def read_clock(who: CurrentPrincipal, rt: Annotated[Runtime, Depends(runtime)]) -> ClockRead:
+    """Now (UTC), the business date (Asia/Shanghai) and how far the clock was moved ahead of real time."""
+    return ClockRead.of(rt.clock, rt.settings.clock_adjustable)
+
+
+@clock_router.post("/advance", response_model=ClockRead, responses=problems(ClockNotAdjustable))
+async def advance_clock(
+    body: ClockAdvance,
+    uow: CommonUoW,
+    who: Annotated[Principal, Depends(require(Role.PLATFORM_ADMIN))],
+    rt: Annotated[Runtime, Depends(runtime)],
+) -> ClockRead:
+    """Move time forward in every process of the suite (development, tests and demos only).
+
+    The answer is the time as the suite will see it, within a second or two, once the move is published.
+    """
+    moved = await clock_sync.advance(uow, who, body.delta, rt.settings)
+    return ClockRead.of(Clock(timedelta(seconds=moved.offset_seconds)), adjustable=True)
 
 
 class DivisionRead(BaseModel):

@@ -1,0 +1,112 @@
+"""HTTP for documents and issuing offices: parse, authorise, call the service, shape the response."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Path, Query
+
+from accountability.documents import service
+from accountability.documents.models import DocumentKind
+from accountability.documents.schemas import (
+    AbbreviationUpdate,
+    DecisionCreate,
+    DocumentPage,
+    DocumentRead,
+    InterviewRecordCreate,
+    IssuingOfficeRead,
+)
+from dudao.auth.principal import Principal, Role
+from dudao.divisions.tree import InvalidDivisionCode
+from dudao.errors import problems
+from dudao.http.dependencies import CurrentPrincipal, UoW, require, runtime
+from dudao.http.routing import transactional_router
+from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
+from dudao.runtime import Runtime
+
+router = transactional_router(tags=["documents"])
+Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
+DivisionPath = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="The office's division code")]
+_CHANGE_PROBLEMS = problems(service.DocumentNotFound, service.WrongDocumentKind, service.AlreadyDone)
+
+
+@router.get("/v1/documents", response_model=DocumentPage)
+async def list_documents(
+    uow: UoW,
+    who: CurrentPrincipal,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    kind: Annotated[DocumentKind | None, Query()] = None,
+    case_id: Annotated[UUID | None, Query()] = None,
+    unit_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> DocumentPage:
+    """Urging orders, interviews, circulars and accountability decisions within your jurisdiction."""
+    rows = await service.page(
+        uow, who, after=decode_cursor(cursor), limit=limit, kind=kind, case_id=case_id, unit_id=unit_id
+    )
+    return DocumentPage(
+        items=[DocumentRead.model_validate(d) for d in rows[:limit]],
+        next_cursor=next_cursor([d.id for d in rows], limit),
+    )
+
+
+@router.get(
+    "/v1/documents/{document_id}", response_model=DocumentRead, responses=problems(service.DocumentNotFound)
+)
+async def get_document(document_id: UUID, uow: UoW, who: CurrentPrincipal) -> DocumentRead:
+    """One document with its number and details; 404 outside your jurisdiction."""
+    return DocumentRead.model_validate(await service.get(uow, who, document_id))
+
+
+@router.post("/v1/documents/{document_id}/decision", response_model=DocumentRead, responses=_CHANGE_PROBLEMS)
+async def decide(document_id: UUID, body: DecisionCreate, uow: UoW, who: Office) -> DocumentRead:
+    """Take a pending accountability decision (问责): its form, the people it names and why.
+
+    The decision gets its document number now, in the same transaction.
+    """
+    return DocumentRead.model_validate(await service.decide(uow, who, document_id, body))
+
+
+@router.post(
+    "/v1/documents/{document_id}/interview-record", response_model=DocumentRead, responses=_CHANGE_PROBLEMS
+)
+async def record_interview(
+    document_id: UUID, body: InterviewRecordCreate, uow: UoW, who: Office
+) -> DocumentRead:
+    """Record the written record (书面记录) of an interview and whom it is filed with (备案)."""
+    return DocumentRead.model_validate(await service.record_interview(uow, who, document_id, body))
+
+
+@router.post("/v1/documents/{document_id}/publish", response_model=DocumentRead, responses=_CHANGE_PROBLEMS)
+async def publish_circular(document_id: UUID, uow: UoW, who: Office) -> DocumentRead:
+    """Publish a circular (通报): accountability results are made public (item 十四)."""
+    return DocumentRead.model_validate(await service.publish_circular(uow, who, document_id))
+
+
+@router.get(
+    "/v1/issuing-offices/{division_code}",
+    response_model=IssuingOfficeRead,
+    responses=problems(InvalidDivisionCode),
+)
+async def get_issuing_office(
+    division_code: DivisionPath, uow: UoW, _: CurrentPrincipal, rt: Annotated[Runtime, Depends(runtime)]
+) -> IssuingOfficeRead:
+    """The abbreviation (机关代字) an office's document numbers start with."""
+    return await service.issuing_office(uow, rt.divisions, division_code)
+
+
+@router.put(
+    "/v1/issuing-offices/{division_code}",
+    response_model=IssuingOfficeRead,
+    responses=problems(service.DivisionOutsideJurisdiction, InvalidDivisionCode),
+)
+async def set_issuing_office(
+    division_code: DivisionPath,
+    body: AbbreviationUpdate,
+    uow: UoW,
+    who: Office,
+    rt: Annotated[Runtime, Depends(runtime)],
+) -> IssuingOfficeRead:
+    """Set an office's abbreviation; numbers issued from now on use it. Two offices cannot share one."""
+    return await service.set_abbreviation(uow, who, rt.divisions, division_code, body)

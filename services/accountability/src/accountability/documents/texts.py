@@ -1,0 +1,150 @@
+"""The wording of the documents, after items (九), (十二), (十三) and (十四) of the Guangxi opinions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+from accountability.documents.models import AccountabilityForm, DecisionTarget, DocumentKind
+from dudao.clock import BUSINESS_TZ
+
+KIND_NAMES: dict[DocumentKind, str] = {
+    DocumentKind.URGING_ORDER: "督办单",
+    DocumentKind.INTERVIEW: "约谈通知",
+    DocumentKind.CIRCULAR: "通报",
+    DocumentKind.ACCOUNTABILITY_DECISION: "问责决定",
+}
+OPINIONS = "《关于深化新时代教育督导体制机制改革的实施意见》"
+# Item (十三): what a circular recommends about the unit's leaders.
+RECOMMENDATION = "建议对其领导班子成员不得评优评先、提拔使用或者转任重要职务。"
+FORM_NAMES: dict[AccountabilityForm, str] = {
+    AccountabilityForm.PUBLIC_CRITICISM: "公开批评",
+    AccountabilityForm.INTERVIEW: "约谈",
+    AccountabilityForm.CIRCULAR: "督导通报",
+    AccountabilityForm.RESOURCE_ADJUSTMENT: "调整资源配置",
+    AccountabilityForm.ADMINISTRATIVE_PENALTY: "行政处罚",
+    AccountabilityForm.SELF_EXAMINATION: "责令检查",
+    AccountabilityForm.CIRCULAR_OF_CRITICISM: "通报批评",
+    AccountabilityForm.ORGANISATIONAL_HANDLING: "组织处理",
+    AccountabilityForm.DISCIPLINARY_SANCTION: "处分",
+    AccountabilityForm.TRANSFER_TO_ORGANS: "移送监察机关或司法机关依法处理",
+}
+
+
+class Addressed(Protocol):
+    """What a document says about whom it concerns."""
+
+    @property
+    def unit_name(self) -> str: ...
+    @property
+    def competent_department(self) -> str | None: ...
+    @property
+    def grounds(self) -> str: ...
+
+
+def day(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def moment(t: datetime) -> str:
+    local = t.astimezone(BUSINESS_TZ)
+    return f"{day(local.date())}{local.hour:02d}:{local.minute:02d}"
+
+
+def office_name(division_name: str) -> str:
+    return f"{division_name}人民政府教育督导委员会办公室"
+
+
+def party_committee(division_name: str) -> str:
+    return f"中共{division_name}委员会"
+
+
+def government(division_name: str) -> str:
+    return f"{division_name}人民政府"
+
+
+def discipline_organ(division_name: str) -> str:
+    return f"{division_name}纪委监委"
+
+
+def organisation_department(division_name: str) -> str:
+    return f"{party_committee(division_name)}组织部"
+
+
+def responsible_person(unit_name: str) -> str:
+    return f"{unit_name}主要负责人"
+
+
+def local_authorities(locality: str, competent_department: str | None) -> list[str]:
+    """The unit's local party committee and government, and its superior department (items 十二, 十三)."""
+    return [party_committee(locality), government(locality), *filter(None, [competent_department])]
+
+
+def _deadline(new_deadline: date | None) -> str:
+    if new_deadline is None:
+        return "请立即整改"
+    return f"请于{day(new_deadline)}前完成整改"
+
+
+def urging_order(to: Addressed, office: str, new_deadline: date | None) -> tuple[str, str]:
+    copy = (
+        f"\n{to.competent_department}作为主管部门，应督促指导其落实整改；整改不力的，承担连带责任。"
+        f"\n抄送：{to.competent_department}"
+        if to.competent_department
+        else ""
+    )
+    body = (
+        f"{to.unit_name}：\n{to.grounds}。根据{OPINIONS}第（九）项，现发出督办单，"
+        f"{_deadline(new_deadline)}，并将整改情况书面报告本办。{copy}\n{office}"
+    )
+    return f"关于督促{to.unit_name}限期整改的督办单", body
+
+
+def interview(
+    to: Addressed,
+    office: str,
+    scheduled_at: datetime,
+    place: str,
+    participants: list[str],
+    new_deadline: date | None,
+) -> tuple[str, str]:
+    body = (
+        f"{to.unit_name}：\n{to.grounds}。根据{OPINIONS}第（十二）项，本办会同同级纪检监察机关、党委组织部门，"
+        f"定于{moment(scheduled_at)}在{place}约谈你单位相关负责人。参加人员：{'、'.join(participants)}。"
+        f"约谈将作出书面记录，报送你单位所在地党委和政府以及上级主管部门备案。{_deadline(new_deadline)}。\n{office}"
+    )
+    return f"关于约谈{to.unit_name}相关负责人的通知", body
+
+
+def circular(to: Addressed, office: str, recipients: list[str], new_deadline: date | None) -> tuple[str, str]:
+    body = (
+        f"{'、'.join(recipients)}：\n{to.grounds}，经督办、约谈仍整改不力。根据{OPINIONS}第（十三）项，"
+        f"现将{to.unit_name}的督导结果、工作表现和整改情况予以通报，{RECOMMENDATION}"
+        f"{_deadline(new_deadline)}。\n{office}"
+    )
+    return f"关于{to.unit_name}整改不力情况的通报", body
+
+
+def pending_decision(to: Addressed, office: str) -> tuple[str, str]:
+    body = (
+        f"{to.grounds}，经督办、约谈、通报仍整改不力。根据{OPINIONS}第（十四）项和《教育督导问责办法》，"
+        f"拟对{to.unit_name}及相关负责人予以问责，待本办作出决定。\n{office}"
+    )
+    return f"关于对{to.unit_name}问责的决定（待定）", body
+
+
+def decision(
+    to: Addressed,
+    office: str,
+    target: DecisionTarget,
+    form: AccountabilityForm,
+    persons: list[dict[str, str]],
+    reasons: str,
+) -> tuple[str, str]:
+    named = "、".join(f"{p['position']}{p['name']}" for p in persons)
+    against = to.unit_name if target is DecisionTarget.BODY else f"{to.unit_name}{named}"
+    body = (
+        f"{to.grounds}。{reasons}\n根据《教育督导问责办法》，决定对{against}予以{FORM_NAMES[form]}。"
+        f"责任人：{named}。问责和处理结果将向社会公布。\n{office}"
+    )
+    return f"关于对{to.unit_name}问责的决定", body

@@ -1,0 +1,181 @@
+"""Accountability on the suite's real PostgreSQL and NATS: its app over HTTP, and its event handlers
+applied in a real unit of work the way the consumer runner applies them (without the inbox, so that a
+test can prove what the data alone guarantees)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from accountability.db import kit
+from accountability.documents.models import Document, DocumentSequence, IssuingOffice
+from accountability.escalation.models import EscalationCase, EscalationLadder, EscalationStep
+from accountability.main import spec
+from accountability.notifications.models import Notification
+from dudao.auth.tokens import issue_dev_token
+from dudao.clock import Clock
+from dudao.config import Settings
+from dudao.contracts.rectification import RectificationEvent, event_for
+from dudao.db import session_factory
+from dudao.events.envelope import CloudEvent
+from dudao.http.app import create_service_app
+from dudao.ids import uuid7
+from dudao.uow import UnitOfWork
+from tests.conftest import bearer, serve
+
+COUNTY_A, COUNTY_B, CITY = "450102", "450103", "450100"  # 兴宁区, 青秀区, 南宁市
+REGION = "450000"
+HANDLERS = {c.event_type: c.handler for c in spec.consumers}
+
+
+@pytest.fixture(scope="session")
+async def accountability(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_service_app(spec, settings)) as client:
+        yield client
+
+
+@dataclass
+class Desk:
+    """Applies rectification events with accountability's own handlers, one transaction each."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock = field(default_factory=Clock)
+
+    def uow(self, session: AsyncSession) -> UnitOfWork:
+        return UnitOfWork(session, kit, spec.event_source, self.clock)
+
+    async def deliver(self, event: RectificationEvent) -> list[CloudEvent]:
+        """Apply ``event`` and commit; return what the handler emitted."""
+        async with self.sessions() as session:
+            uow = self.uow(session)
+            await HANDLERS[event.event_type](event, uow)
+            emitted = uow.pending_events
+            await uow.commit()
+        return emitted
+
+
+@pytest.fixture
+def desk(engine: AsyncEngine) -> Desk:
+    return Desk(session_factory(engine))
+
+
+@dataclass
+class Rectification:
+    """One rectification as its originating service describes it in every event."""
+
+    division: str = COUNTY_A
+    office: str = COUNTY_A
+    origin: str = "inspection"
+    category: str = "school_safety"
+    competent_department: str | None = "兴宁区教育局"
+    deadline: date = field(default_factory=lambda: Clock().today() - timedelta(days=1))
+    id: str = field(default_factory=lambda: str(uuid7()))
+    unit_id: str = field(default_factory=lambda: f"school-{secrets.token_hex(4)}")
+
+    def event(self, kind: str, **overrides: Any) -> RectificationEvent:
+        extras: dict[str, dict[str, Any]] = {
+            "opened": {"requirement": "完善校园安全管理制度"},
+            "due_soon": {"days_before": 7},
+            "rejected": {"report_id": str(uuid7()), "reasons": "整改佐证材料不全"},
+            "accepted": {"report_id": str(uuid7())},
+            "reopened": {"recheck_id": str(uuid7()), "notes": "复查发现问题反弹"},
+        }
+        fields: dict[str, Any] = {
+            "division": self.division,
+            "origin": self.origin,
+            "rectification_id": self.id,
+            "finding_id": f"finding-{self.id}",
+            "category": self.category,
+            "severity": "major",
+            "unit_id": self.unit_id,
+            "unit_kind": "school",
+            "unit_name": "南宁市兴宁区测试小学",
+            "competent_department": self.competent_department,
+            "office_division": self.office,
+            "deadline": self.deadline,
+            "provisional_deadline": False,
+            **extras.get(kind, {}),
+            **overrides,
+        }
+        return event_for(self.origin, kind)(**fields)
+
+
+async def case_of(engine: AsyncEngine, rectification: Rectification) -> EscalationCase | None:
+    async with session_factory(engine)() as session:
+        stmt = select(EscalationCase).where(EscalationCase.rectification_id == rectification.id)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def steps_of(engine: AsyncEngine, case_id: UUID) -> list[EscalationStep]:
+    async with session_factory(engine)() as session:
+        stmt = (
+            select(EscalationStep)
+            .options(selectinload(EscalationStep.document))
+            .where(EscalationStep.case_id == case_id)
+            .order_by(EscalationStep.index)
+        )
+        return list((await session.execute(stmt)).scalars())
+
+
+async def outbox(engine: AsyncEngine, event_type: str, **data: str) -> list[dict[str, Any]]:
+    """The envelopes of ``event_type`` in accountability's outbox whose data match ``data``."""
+    stmt = select(kit.outbox.c.envelope).where(kit.outbox.c.type == event_type).order_by(kit.outbox.c.seq)
+    for key, value in data.items():
+        stmt = stmt.where(kit.outbox.c.envelope["data"][key].astext == value)
+    async with engine.connect() as conn:
+        return [row[0] for row in await conn.execute(stmt)]
+
+
+async def written(engine: AsyncEngine) -> tuple[int, ...]:
+    """Row counts of everything a write could touch: to prove a refused request wrote nothing."""
+    models = [EscalationLadder, EscalationCase, EscalationStep, Document, IssuingOffice, Notification]
+    tables = [m.__table__ for m in models] + [kit.outbox, kit.audit_log]
+    async with engine.connect() as conn:
+        counts = [(await conn.execute(select(func.count()).select_from(t))).scalar_one() for t in tables]
+        serials = select(func.coalesce(func.sum(DocumentSequence.last_serial), 0))
+        counts.append((await conn.execute(serials)).scalar_one())
+    return tuple(counts)
+
+
+def person(settings: Settings, *roles: str, division: str, org: str | None = None) -> dict[str, str]:
+    """Headers of a person with ``roles`` at ``division`` (a unit names its organisation in ``org``)."""
+    tok = issue_dev_token(
+        settings,
+        sub=f"user-{secrets.token_hex(3)}",
+        name="测试用户",
+        roles=list(roles),
+        division=division,
+        org=org,
+    )
+    return bearer(tok)
+
+
+async def escalated(
+    desk: Desk, engine: AsyncEngine, rectification: Rectification, steps: int = 1
+) -> EscalationCase:
+    """The case after ``steps`` overdue facts, each after the originating service moved the deadline."""
+    for _ in range(steps):
+        await desk.deliver(rectification.event("overdue"))
+        rectification.deadline += timedelta(days=1)
+    case = await case_of(engine, rectification)
+    assert case is not None
+    return case
+
+
+async def documents_of(
+    accountability: httpx.AsyncClient, case_id: UUID, headers: dict[str, str]
+) -> list[Any]:
+    response = await accountability.get(f"/v1/cases/{case_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    documents: list[Any] = response.json()["documents"]
+    return documents
