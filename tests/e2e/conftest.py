@@ -76,7 +76,9 @@ def _spawn(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pop
     return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the processes consume every event on the stream, so they must be gone before the
+# in-process tests of other packages run, or they would escalate those tests' rectifications.
+@pytest.fixture(scope="package")
 def suite(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     logs = tmp_path_factory.mktemp("suite-logs")
     env = {
