@@ -7,8 +7,17 @@ from dudao.rectification import handlers as rectification_handlers
 from dudao.rectification import scheduled as rectification_scheduled
 from dudao.rectification.endpoints import router as rectification_router
 from dudao.service import ServiceSpec
+from school_inspection.cycle.endpoints import router as cycle_router
 from school_inspection.db import SCHEMA, Base, kit
+from school_inspection.draw.endpoints import router as draw_router
+from school_inspection.inspector.endpoints import router as inspector_router
+from school_inspection.plate.endpoints import router as plate_router
+from school_inspection.principal.endpoints import router as principal_router
 from school_inspection.school.endpoints import router as school_router
+from school_inspection.self_supervision.endpoints import router as self_supervision_router
+from school_inspection.visit import scheduled as visit_scheduled
+from school_inspection.visit.endpoints import router as visit_router
+from school_inspection.zone.endpoints import router as zone_router
 
 spec = ServiceSpec(
     name="school-inspection",
@@ -22,9 +31,20 @@ spec = ServiceSpec(
     ),
     metadata=Base.metadata,
     kit=kit,
-    routers=[school_router, rectification_router],
+    routers=[
+        school_router,
+        rectification_router,
+        inspector_router,
+        zone_router,
+        plate_router,
+        principal_router,
+        self_supervision_router,
+        visit_router,
+        draw_router,
+        cycle_router,
+    ],
     consumers=rectification_handlers.consumers("school-inspection"),
-    jobs=rectification_scheduled.jobs(Settings.for_service("school-inspection")),
+    jobs=rectification_scheduled.jobs(Settings.for_service("school-inspection")) + visit_scheduled.jobs(),
     kit_models=[KitModel.metadata],
 )
 

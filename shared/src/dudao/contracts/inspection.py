@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
 from dudao.events.catalog import Event
+from dudao.ids import derived_id
 
 
 class SchoolRegistered(Event):
@@ -28,3 +33,74 @@ class SchoolUpdated(Event):
 
     def subject(self) -> str:
         return self.school_id
+
+
+class InspectorAppointed(Event):
+    """An inspector's appointment was announced (任命); ``division`` is the appointing office's."""
+
+    event_type = "dudao.inspection.inspector.appointed.v1"
+    inspector_id: str
+    name: str
+    employment: str
+    appointed_on: date
+    term_ends_on: date | None  # part-time inspectors serve terms; full-time ones do not
+
+    def subject(self) -> str:
+        return self.inspector_id
+
+
+class ResponsibleInspectorAssigned(Event):
+    """An inspector became a school's responsible inspector (责任督学); ``division`` is the school's."""
+
+    event_type = "dudao.inspection.assignment.assigned.v1"
+    assignment_id: str
+    school_id: str
+    inspector_id: str
+    starts_on: date
+    ends_on: date | None
+
+    def subject(self) -> str:
+        return self.school_id
+
+
+class VisitRecorded(Event):
+    """An inspection visit (督导检查) was recorded, with how many findings it raised."""
+
+    event_type = "dudao.inspection.visit.recorded.v1"
+    visit_id: str
+    school_id: str
+    school_code: str
+    kind: str
+    comprehensive: bool
+    announced: bool
+    started_at: datetime
+    findings: int
+
+    def subject(self) -> str:
+        return self.visit_id
+
+
+class SchoolVisitsBehind(Event):
+    """A school had fewer routine visits than the policy asks by a checkpoint of a semester.
+
+    One fact per (school, semester, checkpoint): ``midpoint`` (fewer than half the required visits
+    before the semester's midpoint) or ``end`` (fewer than required by the semester's end).
+    """
+
+    event_type = "dudao.inspection.school.visits_behind.v1"
+    school_id: str
+    school_code: str
+    school_name: str
+    semester: str  # e.g. 2026-autumn
+    semester_start: date
+    semester_end: date  # the last day of the semester
+    checkpoint: Literal["midpoint", "end"]
+    checkpoint_date: date  # visits before this date (Asia/Shanghai) counted
+    visits: int
+    required: int  # routine visits the policy asks for the whole semester
+
+    def subject(self) -> str:
+        return self.school_id
+
+    def event_id(self) -> UUID:
+        return derived_id(self.school_id, self.semester, self.checkpoint, "visits_behind")

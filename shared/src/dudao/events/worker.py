@@ -26,7 +26,7 @@ from dudao.uow import UnitOfWork
 log = structlog.get_logger(__name__)
 
 
-@scheduled(every=timedelta(seconds=1), name="audit-seal")
+@scheduled(every=timedelta(seconds=1), name="audit-seal", drain=True)
 async def seal_audit_log(uow: UnitOfWork, now: datetime) -> int:
     """Chain the audit entries committed since the last run (see dudao.audit)."""
     return await audit.seal(uow.session, uow.kit.audit_log, uow.kit.audit_lock_key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -120,13 +120,22 @@ async def lock_overdue(session: AsyncSession, today: date, limit: int) -> list[R
     return list((await session.execute(stmt)).scalars())
 
 
-async def lock_due_soon(session: AsyncSession, today: date, horizon: date, limit: int) -> list[Rectification]:
+async def lock_due_soon(
+    session: AsyncSession, today: date, days_before: int, limit: int
+) -> list[Rectification]:
+    """Open rectifications due within ``days_before`` days whose reminder for that many days is not sent."""
+    sent = select(RectificationReminder.rectification_id).where(
+        RectificationReminder.rectification_id == Rectification.id,
+        RectificationReminder.deadline == Rectification.deadline,
+        RectificationReminder.days_before == days_before,
+    )
     stmt = (
         select(Rectification)
         .where(
             Rectification.status == RectificationStatus.OPEN,
             Rectification.deadline >= today,
-            Rectification.deadline <= horizon,
+            Rectification.deadline <= today + timedelta(days=days_before),
+            ~sent.exists(),
         )
         .options(selectinload(Rectification.finding))
         .order_by(Rectification.deadline)

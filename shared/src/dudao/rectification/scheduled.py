@@ -15,7 +15,7 @@ from dudao.scheduler import ScheduledJob, scheduled
 from dudao.uow import UnitOfWork
 
 
-@scheduled(every=timedelta(seconds=5), name="rectification-overdue")
+@scheduled(every=timedelta(seconds=5), name="rectification-overdue", drain=True)
 async def mark_overdue(uow: UnitOfWork, now: datetime) -> int:
     """Each deadline that passed without an accepted report becomes one overdue fact."""
     return await service.mark_overdue(uow, now.astimezone(BUSINESS_TZ).date())
@@ -24,7 +24,7 @@ async def mark_overdue(uow: UnitOfWork, now: datetime) -> int:
 def reminder_job(settings: Settings) -> ScheduledJob:
     days_before = list(settings.rectification_reminder_days)
 
-    @scheduled(every=timedelta(seconds=30), name="rectification-reminders")
+    @scheduled(every=timedelta(seconds=30), name="rectification-reminders", drain=True)
     async def remind(uow: UnitOfWork, now: datetime) -> int:
         """Reminders 7 days and 1 day before the deadline, by default (DUDAO_RECTIFICATION_REMINDER_DAYS)."""
         return await service.remind(uow, now.astimezone(BUSINESS_TZ).date(), days_before)

@@ -367,18 +367,17 @@ async def mark_overdue(uow: UnitOfWork, today: date, limit: int = 500) -> int:
 
 
 async def remind(uow: UnitOfWork, today: date, days_before: list[int], limit: int = 500) -> int:
-    if not days_before:
-        return 0
-    horizon = today + timedelta(days=max(days_before))
+    """Each configured reminder (7 and 1 days before, by default) once per rectification and deadline."""
     sent = 0
-    for rectification in await repository.lock_due_soon(uow.session, today, horizon, limit):
-        left = (rectification.deadline - today).days
-        for days in sorted(d for d in days_before if d >= left):
+    for days in sorted(set(days_before), reverse=True):
+        for rectification in await repository.lock_due_soon(uow.session, today, days, limit - sent):
             if await repository.claim_reminder(
                 uow.session, rectification.id, rectification.deadline, days, uow.clock.now()
             ):
                 emit(uow, "due_soon", rectification, days_before=days)
                 sent += 1
+        if sent >= limit:
+            break
     return sent
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import Depends, Header, Query, Response
+from fastapi import Depends, Header, Query, Response, UploadFile
+from fastapi.responses import StreamingResponse
 
 from dudao.auth.principal import Principal, Role
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
@@ -15,12 +18,17 @@ from dudao.http.dependencies import CurrentPrincipal, UoW, require, runtime
 from dudao.http.routing import transactional_router
 from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
 from dudao.runtime import Runtime
-from school_inspection.school import service
+from school_inspection.school import importing, service
 from school_inspection.school.models import School
-from school_inspection.school.schemas import SchoolCreate, SchoolPage, SchoolRead, SchoolUpdate
+from school_inspection.school.schemas import ImportedRows, SchoolCreate, SchoolPage, SchoolRead, SchoolUpdate
 
 router = transactional_router(prefix="/v1/schools", tags=["schools"])
 Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
+Rt = Annotated[Runtime, Depends(runtime)]
+Within = Annotated[
+    str | None,
+    Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only schools under this division-code prefix"),
+]
 
 
 def _read(school: School, response: Response) -> SchoolRead:
@@ -35,7 +43,7 @@ def _read(school: School, response: Response) -> SchoolRead:
     responses=problems(service.SchoolCodeTaken, service.DivisionOutsideJurisdiction),
 )
 async def register_school(
-    body: SchoolCreate, uow: UoW, who: Office, response: Response, rt: Annotated[Runtime, Depends(runtime)]
+    body: SchoolCreate, uow: UoW, who: Office, response: Response, rt: Rt
 ) -> SchoolRead:
     """Register a school (学校) in a county within your jurisdiction."""
     school = await service.register(uow, who, rt.divisions, body)
@@ -49,10 +57,7 @@ async def list_schools(
     who: CurrentPrincipal,
     cursor: Cursor = None,
     limit: Limit = 50,
-    within: Annotated[
-        str | None,
-        Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only schools under this division-code prefix"),
-    ] = None,
+    within: Within = None,
     updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
 ) -> SchoolPage:
     """Schools within your jurisdiction, by id; with ``updated_since``, by change time for syncing."""
@@ -63,6 +68,62 @@ async def list_schools(
         items=[SchoolRead.model_validate(s) for s in rows[:limit]],
         next_cursor=next_cursor([s.id for s in rows], limit),
     )
+
+
+@router.post(
+    "/import",
+    response_model=ImportedRows,
+    responses=problems(service.ImportRejected, importing.UnreadableFile),
+)
+async def import_schools(file: UploadFile, uow: UoW, who: Office, rt: Rt) -> ImportedRows:
+    """Import a school register (multipart field ``file``): CSV (UTF-8 or GB18030) or Excel ``.xlsx``.
+
+    The header names the columns: ``school_code, name, school_type, ownership, division_code, address``
+    (required), ``enrolment, pupils_kindergarten, pupils_primary, pupils_junior, pupils_senior,
+    pupils_vocational, principal_name, principal_phone`` (optional): the columns of the export. A row
+    whose school code is registered updates that school, any other registers a new one; each row is the
+    school's whole record. The whole file is applied in one transaction, or, if any row is bad, nothing
+    is: the 422 problem lists every bad cell as ``{row, column, reason}`` (the header is row 1).
+    """
+    data = await file.read()
+    rows = await asyncio.to_thread(importing.read, file.filename, data)  # parsing is CPU work
+    result = await service.import_rows(uow, who, rt.divisions, rows)
+    return ImportedRows(
+        rows=result.rows, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged
+    )
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The register, in the columns an import reads",
+            "content": {"text/csv": {}, importing.XLSX_MEDIA_TYPE: {}},
+        }
+    },
+)
+async def export_schools(
+    who: CurrentPrincipal,
+    rt: Rt,
+    fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+    within: Within = None,
+) -> Response:
+    """Your jurisdiction's schools (or those under ``within``) as CSV, streamed, or as an Excel workbook."""
+    disposition = {"Content-Disposition": f'attachment; filename="schools-{within or who.division}.{fmt}"'}
+    if fmt == "xlsx":
+        async with rt.sessions() as session:
+            rows = [importing.as_row(s) async for s in service.export(session, who, within)]
+        data = await asyncio.to_thread(importing.xlsx_bytes, rows)
+        return Response(data, media_type=importing.XLSX_MEDIA_TYPE, headers=disposition)
+
+    async def chunks() -> AsyncIterator[str]:
+        # Its own session: the response streams after the request's unit of work has closed.
+        async with rt.sessions() as session:
+            async for chunk in importing.csv_chunks(service.export(session, who, within)):
+                yield chunk
+
+    return StreamingResponse(chunks(), media_type=importing.CSV_MEDIA_TYPE, headers=disposition)
 
 
 @router.get("/{school_id}", response_model=SchoolRead, responses=problems(service.SchoolNotFound))

@@ -29,8 +29,47 @@ class Ownership(StrEnum):
     PRIVATE = "private"
 
 
-def _stored_as_value(enum: type[StrEnum], length: int) -> Enum:
+class Stage(StrEnum):
+    """The stages pupils are counted by (学段)."""
+
+    KINDERGARTEN = "kindergarten"
+    PRIMARY = "primary"
+    JUNIOR = "junior"
+    SENIOR = "senior"
+    VOCATIONAL = "vocational"
+
+
+# The stages a type of school teaches; pupils in any other stage are a data error. Special-education
+# schools run preschool, compulsory, senior and vocational classes alike.
+STAGES_TAUGHT: dict[SchoolType, frozenset[Stage]] = {
+    SchoolType.KINDERGARTEN: frozenset({Stage.KINDERGARTEN}),
+    SchoolType.PRIMARY: frozenset({Stage.PRIMARY}),
+    SchoolType.JUNIOR: frozenset({Stage.JUNIOR}),
+    SchoolType.SENIOR: frozenset({Stage.SENIOR}),
+    SchoolType.NINE_YEAR: frozenset({Stage.PRIMARY, Stage.JUNIOR}),
+    SchoolType.TWELVE_YEAR: frozenset({Stage.PRIMARY, Stage.JUNIOR, Stage.SENIOR}),
+    SchoolType.COMPLETE_SECONDARY: frozenset({Stage.JUNIOR, Stage.SENIOR}),
+    SchoolType.VOCATIONAL: frozenset({Stage.VOCATIONAL}),
+    SchoolType.SPECIAL_EDUCATION: frozenset(Stage),
+}
+
+
+def stored_as_value(enum: type[StrEnum], length: int) -> Enum:
+    """A StrEnum column holding the members' values (not their names), as a checked VARCHAR."""
     return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+_stored_as_value = stored_as_value  # the name other domains first imported; prefer stored_as_value
+
+
+def _stage_column(stage: Stage) -> str:
+    return f"pupils_{stage.value}"
+
+
+_STAGE_COLUMNS = [_stage_column(s) for s in Stage]
+_ALL_NULL = " AND ".join(f"{c} IS NULL" for c in _STAGE_COLUMNS)
+_TOTALLED = " AND ".join(f"{c} IS NOT NULL AND {c} >= 0" for c in _STAGE_COLUMNS)
+_TOTALLED += f" AND enrolment = {' + '.join(_STAGE_COLUMNS)}"
 
 
 class School(IdMixin, Base):
@@ -38,17 +77,27 @@ class School(IdMixin, Base):
 
     school_code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    school_type: Mapped[SchoolType] = mapped_column(_stored_as_value(SchoolType, 30))
-    ownership: Mapped[Ownership] = mapped_column(_stored_as_value(Ownership, 10))
+    school_type: Mapped[SchoolType] = mapped_column(stored_as_value(SchoolType, 30))
+    ownership: Mapped[Ownership] = mapped_column(stored_as_value(Ownership, 10))
     division_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str] = mapped_column(String(300))
+    # The total; when the stages are known (all five columns set) it is their sum.
     enrolment: Mapped[int] = mapped_column(default=0)
+    pupils_kindergarten: Mapped[int | None]
+    pupils_primary: Mapped[int | None]
+    pupils_junior: Mapped[int | None]
+    pupils_senior: Mapped[int | None]
+    pupils_vocational: Mapped[int | None]
+    principal_name: Mapped[str | None] = mapped_column(String(50))
+    principal_phone: Mapped[str | None] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     __table_args__ = (
         CheckConstraint("enrolment >= 0", name="enrolment_not_negative"),
+        CheckConstraint(f"({_ALL_NULL}) OR ({_TOTALLED})", name="enrolment_is_stage_total"),
+        CheckConstraint("principal_phone IS NULL OR principal_name IS NOT NULL", name="principal_named"),
         Index(
             "ix_school_division_code", "division_code", postgresql_ops={"division_code": "text_pattern_ops"}
         ),
@@ -56,3 +105,22 @@ class School(IdMixin, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
+
+    @property
+    def enrolment_by_stage(self) -> dict[Stage, int] | None:
+        """Pupils per stage, or None where only the total is known."""
+        counts = {s: getattr(self, _stage_column(s)) for s in Stage}
+        if any(v is None for v in counts.values()):
+            return None
+        return counts
+
+    @enrolment_by_stage.setter
+    def enrolment_by_stage(self, counts: dict[Stage, int] | None) -> None:
+        for stage in Stage:
+            setattr(self, _stage_column(stage), None if counts is None else counts.get(stage, 0))
+
+    @property
+    def principal(self) -> dict[str, str | None] | None:
+        if self.principal_name is None:
+            return None
+        return {"name": self.principal_name, "phone": self.principal_phone}

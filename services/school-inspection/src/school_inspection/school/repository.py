@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,3 +61,50 @@ async def page(
         if after is not None:
             stmt = stmt.where(School.id > after)
     return list((await session.execute(stmt.limit(limit))).scalars())
+
+
+async def lock_by_codes(session: AsyncSession, codes: list[str]) -> dict[str, School]:
+    """Schools with these codes anywhere (an import must see codes taken elsewhere), locked until commit.
+
+    One array parameter rather than one per code: an IN list of 10,000+ codes would pass the server's
+    limit of 32,767 parameters.
+    """
+    if not codes:
+        return {}
+    stmt = (
+        select(School)
+        .where(School.school_code == any_(bindparam("codes", codes, type_=ARRAY(String))))
+        .with_for_update()
+    )
+    return {s.school_code: s for s in (await session.execute(stmt)).scalars()}
+
+
+def _columns(school: School) -> dict[str, Any]:
+    return {c.key: getattr(school, c.key) for c in School.__table__.columns}
+
+
+async def insert_many(session: AsyncSession, schools: list[School]) -> None:
+    """One multi-row INSERT per batch of value carriers (they are not added to the session)."""
+    await session.execute(insert(School), [_columns(s) for s in schools])
+
+
+async def update_many(session: AsyncSession, schools: list[School]) -> None:
+    """One executemany UPDATE by id; the rows were locked by ``lock_by_codes``, so versions hold."""
+    table = cast(Table, School.__table__)
+    stmt = update(table).where(table.c.id == bindparam("_id"))
+    rows = [{**{k: v for k, v in _columns(s).items() if k not in _FIXED}, "_id": s.id} for s in schools]
+    await session.execute(stmt, rows)
+
+
+_FIXED = frozenset({"id", "school_code", "division_code", "created_at"})
+
+
+async def stream_visible(session: AsyncSession, who: Principal, within: str | None) -> AsyncIterator[School]:
+    stmt = visible_to(select(School), who, School.division_code).order_by(
+        School.division_code, School.school_code
+    )
+    if within:
+        stmt = stmt.where(School.division_code.startswith(within, autoescape=True))
+    result = await session.stream_scalars(stmt.execution_options(yield_per=1_000))
+    async for school in result:
+        yield school

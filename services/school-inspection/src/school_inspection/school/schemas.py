@@ -11,10 +11,35 @@ from pydantic import BaseModel, ConfigDict, Field
 from dudao.schemas import DivisionCode, StrictModel, enum_field
 from school_inspection.school.models import Ownership, SchoolType
 
-SchoolCode = Annotated[str, Field(pattern=r"^[0-9]{10}$", description="学校标识码, 10 digits")]
+SCHOOL_CODE_PATTERN = r"^[0-9]{10}$"
+SchoolCode = Annotated[str, Field(pattern=SCHOOL_CODE_PATTERN, description="学校标识码, 10 digits")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Address = Annotated[str, Field(min_length=1, max_length=300)]
 Enrolment = Annotated[int, Field(ge=0, le=200_000, description="Pupils enrolled")]
+Pupils = Annotated[int, Field(ge=0, le=200_000)]
+PersonName = Annotated[str, Field(min_length=1, max_length=50)]
+Phone = Annotated[
+    str,
+    Field(
+        pattern=r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?|[0-9]{5})$",
+        description="A mobile number, a landline with its area code (0771-5551234), or a 5-digit hotline",
+    ),
+]
+
+
+class EnrolmentByStage(StrictModel):
+    """Pupils per stage (学段); a stage the school's type does not teach must be 0."""
+
+    kindergarten: Pupils = 0
+    primary: Pupils = 0
+    junior: Pupils = 0
+    senior: Pupils = 0
+    vocational: Pupils = 0
+
+
+class PrincipalContact(StrictModel):
+    name: PersonName
+    phone: Phone | None = None
 
 
 class SchoolCreate(StrictModel):
@@ -24,7 +49,14 @@ class SchoolCreate(StrictModel):
     ownership: Ownership = enum_field()
     division_code: DivisionCode
     address: Address
-    enrolment: Enrolment = 0
+    enrolment: Enrolment | None = Field(
+        default=None,
+        description="The total; with enrolment_by_stage it must equal their sum (or be left out)",
+    )
+    enrolment_by_stage: EnrolmentByStage | None = Field(
+        default=None, description="Left out: a single-stage school's stage is its total; others stay unknown"
+    )
+    principal: PrincipalContact | None = None
 
 
 class SchoolUpdate(StrictModel):
@@ -33,6 +65,8 @@ class SchoolUpdate(StrictModel):
     ownership: Ownership | None = enum_field(default=None)
     address: Address | None = None
     enrolment: Enrolment | None = None
+    enrolment_by_stage: EnrolmentByStage | None = None
+    principal: PrincipalContact | None = None
 
 
 class SchoolRead(BaseModel):
@@ -46,6 +80,8 @@ class SchoolRead(BaseModel):
     division_code: str
     address: str
     enrolment: int
+    enrolment_by_stage: EnrolmentByStage | None
+    principal: PrincipalContact | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -54,3 +90,12 @@ class SchoolRead(BaseModel):
 class SchoolPage(BaseModel):
     items: list[SchoolRead]
     next_cursor: str | None
+
+
+class ImportedRows(BaseModel):
+    """What a valid import did, all in one transaction."""
+
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
 from dudao.contracts.inspection import SchoolRegistered, SchoolUpdated
 from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
-from dudao.errors import Conflict, Forbidden, NotFound
+from dudao.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from dudao.etag import require_match
+from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
 from school_inspection.school import repository
-from school_inspection.school.models import School
-from school_inspection.school.schemas import SchoolCreate, SchoolUpdate
+from school_inspection.school.importing import STAGE_COLUMNS, ParsedRow, RowError
+from school_inspection.school.models import STAGES_TAUGHT, School, SchoolType, Stage
+from school_inspection.school.schemas import PrincipalContact, SchoolCreate, SchoolUpdate
+
+# Rows written per statement during an import: bounded statements, and a progress bar that moves.
+IMPORT_CHUNK = 1_000
+# A rejected import names at most this many errors (and says how many there were).
+IMPORT_ERRORS_SHOWN = 1_000
 
 
 class SchoolNotFound(NotFound):
@@ -31,29 +42,105 @@ class DivisionOutsideJurisdiction(Forbidden):
     title = "You may not register records outside your jurisdiction"
 
 
-async def register(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: SchoolCreate) -> School:
-    division = divisions.require(body.division_code)
+class EnrolmentInconsistent(InvalidInput):
+    type = "enrolment-inconsistent"
+    title = "The enrolment does not fit the school's type or its stages"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", errors=[{"field": field, "in": "body", "message": reason}])
+        self.field = field
+        self.reason = reason
+
+
+class ImportRejected(InvalidInput):
+    type = "school-import-rejected"
+    title = "Nothing was imported: the file has bad rows"
+
+
+def require_county(divisions: DivisionTree, who: Principal, code: str) -> None:
+    """A county-level division of this deployment (where schools belong), within the caller's jurisdiction."""
+    division = divisions.require(code)
     if division.level != "county":
-        raise InvalidDivisionCode(
-            f"A school belongs to a county-level division, not the {division.level} {division.code}"
-        )
-    if not who.can_see(body.division_code):
-        raise DivisionOutsideJurisdiction(f"{body.division_code} is outside your jurisdiction")
+        raise InvalidDivisionCode(f"{code} is a {division.level}; this needs a county-level division")
+    if not who.can_see(code):
+        raise DivisionOutsideJurisdiction(f"{code} is outside your jurisdiction")
+
+
+def resolve_enrolment(
+    school_type: SchoolType, total: int | None, stages: Mapping[str, int] | None
+) -> tuple[int, dict[Stage, int] | None]:
+    """The total and the pupils per stage. Given stages make the total; a single-stage school's total is
+    its stage; a multi-stage school given only a total has stages unknown (None)."""
+    taught = STAGES_TAUGHT[school_type]
+    if stages is None:
+        total = total or 0
+        return total, ({next(iter(taught)): total} if len(taught) == 1 else None)
+    counts = {s: stages.get(s.value, 0) for s in Stage}
+    for stage, pupils in counts.items():
+        if pupils and stage not in taught:
+            raise EnrolmentInconsistent(
+                f"enrolment_by_stage.{stage.value}",
+                f"a {school_type.value} school has no {stage.value} pupils",
+            )
+    added = sum(counts.values())
+    if total is not None and total != added:
+        raise EnrolmentInconsistent("enrolment", f"is {total} but the stages add up to {added}")
+    return added, counts
+
+
+def _enrolment_of(body: SchoolCreate) -> tuple[int, dict[Stage, int] | None]:
+    stages = body.enrolment_by_stage.model_dump() if body.enrolment_by_stage else None
+    return resolve_enrolment(body.school_type, body.enrolment, stages)
+
+
+def _apply(school: School, body: SchoolCreate) -> None:
+    """Everything a create (or an import row) says about a school, except its code and division."""
+    school.name, school.school_type, school.ownership = body.name, body.school_type, body.ownership
+    school.address = body.address
+    school.enrolment, school.enrolment_by_stage = _enrolment_of(body)
+    _set_principal(school, body.principal)
+
+
+def _set_principal(school: School, principal: PrincipalContact | None) -> None:
+    school.principal_name = principal.name if principal else None
+    school.principal_phone = principal.phone if principal else None
+
+
+def _registered(school: School) -> SchoolRegistered:
+    return SchoolRegistered(
+        division=school.division_code,
+        school_id=str(school.id),
+        school_code=school.school_code,
+        name=school.name,
+        school_type=school.school_type.value,
+        ownership=school.ownership.value,
+    )
+
+
+def _updated(school: School) -> SchoolUpdated:
+    return SchoolUpdated(
+        division=school.division_code,
+        school_id=str(school.id),
+        school_code=school.school_code,
+        name=school.name,
+        school_type=school.school_type.value,
+        ownership=school.ownership.value,
+        version=school.version,
+    )
+
+
+async def register(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: SchoolCreate) -> School:
+    require_county(divisions, who, body.division_code)
     now = uow.clock.now()
-    school = await repository.add(uow.session, School(**body.model_dump(), created_at=now, updated_at=now))
-    if school is None:
+    school = School(
+        school_code=body.school_code, division_code=body.division_code, created_at=now, updated_at=now
+    )
+    _apply(school, body)
+    added = await repository.add(uow.session, school)
+    if added is None:
         raise SchoolCodeTaken(f"School code {body.school_code} is already registered")
     uow.record("school.registered", "school", school.id, school.division_code, school_code=school.school_code)
-    uow.emit(
-        SchoolRegistered(
-            division=school.division_code,
-            school_id=str(school.id),
-            school_code=school.school_code,
-            name=school.name,
-            school_type=school.school_type.value,
-            ownership=school.ownership.value,
-        )
-    )
+    uow.emit(_registered(school))
     return school
 
 
@@ -74,22 +161,23 @@ async def update(
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         return school
-    for field, value in changes.items():
-        setattr(school, field, value)
+    school_type = body.school_type or school.school_type
+    if body.enrolment_by_stage is not None:
+        total, stages = body.enrolment, changes["enrolment_by_stage"]
+    elif body.enrolment is not None:
+        total, stages = body.enrolment, None
+    else:  # a change of type must still fit the pupils the school has
+        total, stages = school.enrolment, school.enrolment_by_stage
+    school.enrolment, school.enrolment_by_stage = resolve_enrolment(school_type, total, stages)
+    for name in ("name", "school_type", "ownership", "address"):
+        if name in changes:
+            setattr(school, name, getattr(body, name))
+    if body.principal is not None:
+        _set_principal(school, body.principal)
     school.updated_at = uow.clock.now()
     await uow.session.flush()
     uow.record("school.updated", "school", school.id, school.division_code, changes=sorted(changes))
-    uow.emit(
-        SchoolUpdated(
-            division=school.division_code,
-            school_id=str(school.id),
-            school_code=school.school_code,
-            name=school.name,
-            school_type=school.school_type.value,
-            ownership=school.ownership.value,
-            version=school.version,
-        )
-    )
+    uow.emit(_updated(school))
     return school
 
 
@@ -105,3 +193,167 @@ async def page(
     return await repository.page(
         uow.session, who, after=after, limit=limit + 1, within=within, updated_since=updated_since
     )
+
+
+def export(session: AsyncSession, who: Principal, within: str | None) -> AsyncIterator[School]:
+    """The caller's schools by division and code, streamed from one snapshot."""
+    return repository.stream_visible(session, who, within)
+
+
+# --- import -------------------------------------------------------------------------------------------
+
+# Phase name, rows done, rows in the phase: the CLI draws it as a progress bar.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+_COMPARED = (
+    "name",
+    "school_type",
+    "ownership",
+    "address",
+    "enrolment",
+    *STAGE_COLUMNS,
+    "principal_name",
+    "principal_phone",
+)
+
+
+def _error_column(field: str) -> str:
+    """The file column of a field an API rule names (``enrolment_by_stage.junior`` → ``pupils_junior``)."""
+    head, _, stage = field.partition(".")
+    return f"pupils_{stage}" if head == "enrolment_by_stage" else head
+
+
+def _row_errors(who: Principal, divisions: DivisionTree, row: int, body: SchoolCreate) -> list[RowError]:
+    """The rules a single-school registration applies, as errors of this row instead of a refusal."""
+    errors = []
+    try:
+        require_county(divisions, who, body.division_code)
+    except DomainError as exc:
+        errors.append(RowError(row, "division_code", exc.detail))
+    try:
+        _enrolment_of(body)
+    except EnrolmentInconsistent as exc:
+        errors.append(RowError(row, _error_column(exc.field), exc.reason))
+    return errors
+
+
+def _reject(errors: list[RowError]) -> ImportRejected:
+    errors.sort(key=lambda e: (e.row, e.column or ""))
+    shown = [{"row": e.row, "column": e.column, "reason": e.reason} for e in errors[:IMPORT_ERRORS_SHOWN]]
+    return ImportRejected(
+        f"{len(errors)} error(s); fix them and send the whole file again",
+        errors=shown,
+        error_count=len(errors),
+    )
+
+
+async def import_rows(
+    uow: UnitOfWork,
+    who: Principal,
+    divisions: DivisionTree,
+    rows: Sequence[ParsedRow],
+    *,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Register new schools and update known ones (matched by school code), all rows or none.
+
+    Each row is the school's whole record: an empty optional cell clears the field. A school's division
+    is never changed by an import, and a code registered outside the caller's jurisdiction is an error.
+    """
+    errors: list[RowError] = []
+    first_row: dict[str, int] = {}
+    valid: dict[str, SchoolCreate] = {}
+    for done, parsed in enumerate(rows, start=1):
+        errors += parsed.errors
+        body = parsed.school
+        if body is not None:
+            if body.school_code in first_row:
+                errors.append(
+                    RowError(
+                        parsed.row, "school_code", f"also on row {first_row[body.school_code]} of this file"
+                    )
+                )
+            else:
+                first_row[body.school_code] = parsed.row
+                row_errors = _row_errors(who, divisions, parsed.row, body)
+                errors += row_errors
+                if not row_errors:
+                    valid[body.school_code] = body
+        if progress is not None and (done % IMPORT_CHUNK == 0 or done == len(rows)):
+            progress("checked", done, len(rows))
+    if not rows:
+        errors.append(RowError(2, None, "the file has no schools"))
+    existing = await repository.lock_by_codes(uow.session, list(first_row))
+    for code, school in existing.items():
+        if not who.can_see(school.division_code):
+            errors.append(
+                RowError(
+                    first_row[code], "school_code", "is registered to a school outside your jurisdiction"
+                )
+            )
+        elif code in valid and valid[code].division_code != school.division_code:
+            errors.append(
+                RowError(
+                    first_row[code],
+                    "division_code",
+                    f"the school is registered in {school.division_code}; an import does not move schools",
+                )
+            )
+    if errors:
+        raise _reject(errors)
+
+    now = uow.clock.now()
+    new: list[School] = []
+    changed: list[School] = []
+    for code, body in valid.items():
+        known = existing.get(code)
+        # Plain value carriers, never added to the session: the repository writes them in bulk.
+        school = School(
+            id=known.id if known else uuid7(),
+            school_code=code,
+            division_code=body.division_code,
+            version=known.version + 1 if known else 1,
+            created_at=known.created_at if known else now,
+            updated_at=now,
+        )
+        _apply(school, body)
+        if known is None:
+            new.append(school)
+        elif any(getattr(school, c) != getattr(known, c) for c in _COMPARED):
+            changed.append(school)
+
+    import_id = uuid7()
+    written, to_write = 0, len(new) + len(changed)
+    for batch, write in ((new, repository.insert_many), (changed, repository.update_many)):
+        for start in range(0, len(batch), IMPORT_CHUNK):
+            await write(uow.session, batch[start : start + IMPORT_CHUNK])
+            written += len(batch[start : start + IMPORT_CHUNK])
+            if progress is not None:
+                progress("written", written, to_write)
+    for school in new:
+        uow.record(
+            "school.registered",
+            "school",
+            school.id,
+            school.division_code,
+            school_code=school.school_code,
+            import_id=str(import_id),
+        )
+        uow.emit(_registered(school))
+    for school in changed:
+        uow.record("school.updated", "school", school.id, school.division_code, import_id=str(import_id))
+        uow.emit(_updated(school))
+    result = ImportResult(
+        rows=len(rows), inserted=len(new), updated=len(changed), unchanged=len(valid) - to_write
+    )
+    uow.record("school.imported", "school_import", import_id, who.division, **asdict(result))
+    return result

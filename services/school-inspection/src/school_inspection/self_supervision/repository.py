@@ -1,0 +1,53 @@
+"""Every query about self-supervision reports, always through the jurisdiction helper."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dudao.auth.principal import Principal
+from dudao.db import unique_violation
+from dudao.jurisdiction import visible_to
+from school_inspection.self_supervision.models import SelfSupervisionReport as Report
+
+
+async def add(session: AsyncSession, report: Report) -> Report | None:
+    """The report, or None if the school already reported on the semester (the constraint decides)."""
+    session.add(report)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if unique_violation(exc, "uq_self_supervision_report_school_id_semester"):
+            return None
+        raise
+    return report
+
+
+async def get_visible(session: AsyncSession, who: Principal, report_id: UUID) -> Report | None:
+    stmt = visible_to(select(Report), who, Report.division_code).where(Report.id == report_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def page(
+    session: AsyncSession,
+    who: Principal,
+    *,
+    school_id: UUID | None,
+    semester: str | None,
+    within: str | None,
+    after: UUID | None,
+    limit: int,
+) -> list[Report]:
+    stmt = visible_to(select(Report), who, Report.division_code)
+    if school_id is not None:
+        stmt = stmt.where(Report.school_id == school_id)
+    if semester is not None:
+        stmt = stmt.where(Report.semester == semester)
+    if within:
+        stmt = stmt.where(Report.division_code.startswith(within, autoescape=True))
+    if after is not None:
+        stmt = stmt.where(Report.id > after)
+    return list((await session.execute(stmt.order_by(Report.id).limit(limit))).scalars())
