@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import traceback
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -45,7 +46,7 @@ E = TypeVar("E", bound=Event)
 
 Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
 
-_FETCH_BATCH = 10
+_FETCH_BATCH = 32
 _FETCH_WAIT_SECONDS = 5.0
 _RETRY_PAUSE_SECONDS = 1.0
 _INVALID_NAME_CHARS = frozenset(".*> \t\r\n")
@@ -147,11 +148,19 @@ class ConsumerRunner:
                 log.exception("fetch failed", consumer=c.durable)
                 await _sleep_unless_stopped(stop, _RETRY_PAUSE_SECONDS)
                 continue
+            # One batch is handled concurrently, but the events of one subject (one rectification, one
+            # case) in the order they were published, so a case never sees "closed" before "overdue".
+            by_subject: dict[str, list[Msg]] = defaultdict(list)
             for msg in messages:
-                try:
-                    await self._handle(c, msg)
-                except Exception:  # acking failed (NATS away): the server redelivers after ack_wait
-                    log.exception("message handling failed", consumer=c.durable)
+                by_subject[(msg.headers or {}).get("Ce-Subject", "")].append(msg)
+            await asyncio.gather(*(self._handle_in_order(c, group) for group in by_subject.values()))
+
+    async def _handle_in_order(self, c: Consumer, messages: list[Msg]) -> None:
+        for msg in messages:
+            try:
+                await self._handle(c, msg)
+            except Exception:  # acking failed (NATS away): the server redelivers after ack_wait
+                log.exception("message handling failed", consumer=c.durable)
 
     @staticmethod
     async def _fetch(subscription: JetStreamContext.PullSubscription, stop: asyncio.Event) -> list[Msg]:

@@ -51,6 +51,8 @@ async def publish_envelope(
         "Ce-Id": str(envelope["id"]),
         "Ce-Type": str(envelope["type"]),
         "Ce-Source": str(envelope["source"]),
+        # Consumers keep the events of one subject (one rectification, one case) in order.
+        "Ce-Subject": str(envelope.get("subject") or envelope["id"]),
         **(headers or {}),
     }
     # ``stream`` makes the server refuse a subject that some other stream captures.
