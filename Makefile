@@ -35,6 +35,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/write_path.py
+	$(BIN)/python bench/escalation.py
+
+demo: $(STAMP)
+	$(BIN)/dudao demo
 
 clean:
 	rm -rf $(VENV) .dudao .pytest_cache .mypy_cache .ruff_cache

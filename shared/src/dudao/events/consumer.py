@@ -48,6 +48,7 @@ Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
 
 _FETCH_BATCH = 32
 _FETCH_WAIT_SECONDS = 5.0
+_ALREADY_WAITING_SECONDS = 0.005
 _RETRY_PAUSE_SECONDS = 1.0
 _INVALID_NAME_CHARS = frozenset(".*> \t\r\n")
 
@@ -168,7 +169,9 @@ class ConsumerRunner:
 
         Messages a cancelled pull would still have received are redelivered after ``ack_wait``.
         """
-        fetch = asyncio.ensure_future(subscription.fetch(_FETCH_BATCH, timeout=_FETCH_WAIT_SECONDS))
+        # Long-poll for ONE message: nats-py's fetch of a batch, once its first message arrives, waits for
+        # the rest of the batch until the timeout, which would hold every event back by seconds.
+        fetch = asyncio.ensure_future(subscription.fetch(1, timeout=_FETCH_WAIT_SECONDS))
         stopped = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -180,9 +183,13 @@ class ConsumerRunner:
         if fetch.cancelled():
             return []
         try:
-            return fetch.result()
+            first = fetch.result()
         except TimeoutError:  # nothing to do for now (nats-py raises its own subclass, or the builtin)
             return []
+        try:  # then whatever is already waiting, without lingering
+            return first + await subscription.fetch(_FETCH_BATCH - 1, timeout=_ALREADY_WAITING_SECONDS)
+        except TimeoutError:
+            return first
 
     async def _handle(self, c: Consumer, msg: Msg) -> None:
         try:
