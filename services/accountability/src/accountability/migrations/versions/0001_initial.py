@@ -6,11 +6,7 @@ Revises:
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
-
-from dudao.audit import append_only_statements
+from dudao.migrations import create_kit_tables, drop_kit_tables
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -19,123 +15,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "audit_log",
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.Column("actor_kind", sa.String(length=20), nullable=False),
-        sa.Column("action", sa.String(length=100), nullable=False),
-        sa.Column("record_type", sa.String(length=100), nullable=False),
-        sa.Column("record_id", sa.String(length=100), nullable=False),
-        sa.Column("division_code", sa.String(length=12), nullable=True),
-        sa.Column("source_address", sa.String(length=64), nullable=True),
-        sa.Column("request_id", sa.String(length=64), nullable=True),
-        sa.Column(
-            "details",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "txid",
-            sa.BigInteger(),
-            server_default=sa.text("(pg_current_xact_id()::text)::bigint"),
-            nullable=False,
-        ),
-        sa.Column("chain_seq", sa.BigInteger(), nullable=True),
-        sa.Column("prev_hash", sa.String(length=64), nullable=True),
-        sa.Column("hash", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_log")),
-        sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_log_chain_seq")),
-        schema="accountability",
-    )
-    op.create_index(
-        "ix_audit_log_unsealed",
-        "audit_log",
-        ["seq"],
-        unique=False,
-        schema="accountability",
-        postgresql_where=sa.text("chain_seq IS NULL"),
-    )
-    op.create_table(
-        "dead_letter",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=True),
-        sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column("payload", sa.LargeBinary(), nullable=False),
-        sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("deliveries", sa.Integer(), nullable=False),
-        sa.Column("failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letter")),
-        schema="accountability",
-    )
-    op.create_table(
-        "idempotency_key",
-        sa.Column("principal", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("principal", "key", name=op.f("pk_idempotency_key")),
-        schema="accountability",
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column(
-            "processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
-        schema="accountability",
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("type", sa.String(length=200), nullable=False),
-        sa.Column("division_code", sa.String(length=12), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
-        schema="accountability",
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["seq"],
-        unique=False,
-        schema="accountability",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    for statement in append_only_statements("accountability"):
-        op.execute(statement)
+    create_kit_tables("accountability")
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS accountability.audit_log_append_only() CASCADE")
-    op.drop_index(
-        "ix_outbox_unpublished",
-        table_name="outbox",
-        schema="accountability",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_table("outbox", schema="accountability")
-    op.drop_table("inbox", schema="accountability")
-    op.drop_table("idempotency_key", schema="accountability")
-    op.drop_table("dead_letter", schema="accountability")
-    op.drop_index(
-        "ix_audit_log_unsealed",
-        table_name="audit_log",
-        schema="accountability",
-        postgresql_where=sa.text("chain_seq IS NULL"),
-    )
-    op.drop_table("audit_log", schema="accountability")
+    drop_kit_tables("accountability")
