@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import httpx
@@ -25,13 +25,15 @@ from accountability.notifications.models import Notification
 from dudao.auth.tokens import issue_dev_token
 from dudao.clock import Clock
 from dudao.config import Settings
+from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import RectificationEvent, event_for
 from dudao.db import session_factory
+from dudao.events.catalog import Event
 from dudao.events.envelope import CloudEvent
 from dudao.http.app import create_service_app
 from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
-from tests.conftest import bearer, serve
+from tests.conftest import bearer, random_school_code, serve
 
 COUNTY_A, COUNTY_B, CITY = "450102", "450103", "450100"  # 兴宁区, 青秀区, 南宁市
 REGION = "450000"
@@ -46,7 +48,7 @@ async def accountability(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
 
 @dataclass
 class Desk:
-    """Applies rectification events with accountability's own handlers, one transaction each."""
+    """Applies events with accountability's own handlers, one transaction each."""
 
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=Clock)
@@ -54,7 +56,7 @@ class Desk:
     def uow(self, session: AsyncSession) -> UnitOfWork:
         return UnitOfWork(session, kit, spec.event_source, self.clock)
 
-    async def deliver(self, event: RectificationEvent) -> list[CloudEvent]:
+    async def deliver(self, event: Event) -> list[CloudEvent]:
         """Apply ``event`` and commit; return what the handler emitted."""
         async with self.sessions() as session:
             uow = self.uow(session)
@@ -179,3 +181,45 @@ async def documents_of(
     assert response.status_code == 200, response.text
     documents: list[Any] = response.json()["documents"]
     return documents
+
+
+@dataclass
+class School:
+    """A school of county A as school-inspection describes it when it falls behind."""
+
+    id: str = field(default_factory=lambda: str(uuid7()))
+    code: str = field(default_factory=random_school_code)
+    name: str = field(default_factory=lambda: f"兴宁区测试小学{secrets.token_hex(2)}")
+
+    def behind(self, checkpoint: Literal["midpoint", "end"], visits: int = 0) -> SchoolVisitsBehind:
+        return SchoolVisitsBehind(
+            division=COUNTY_A,
+            school_id=self.id,
+            school_code=self.code,
+            school_name=self.name,
+            semester="2026-spring",
+            semester_start=date(2026, 2, 1),
+            semester_end=date(2026, 7, 31),
+            checkpoint=checkpoint,
+            checkpoint_date=date(2026, 5, 2) if checkpoint == "midpoint" else date(2026, 8, 1),
+            visits=visits,
+            required=2,
+        )
+
+
+async def notices(engine: AsyncEngine, school: School) -> list[Notification]:
+    """The notifications that name the school."""
+    async with session_factory(engine)() as session:
+        stmt = select(Notification).where(Notification.body.contains(school.code)).order_by(Notification.id)
+        return list((await session.execute(stmt)).scalars())
+
+
+async def steps_on(engine: AsyncEngine, event: SchoolVisitsBehind) -> list[EscalationStep]:
+    """The steps the fact triggered (one at most), with their documents."""
+    async with session_factory(engine)() as session:
+        stmt = (
+            select(EscalationStep)
+            .options(selectinload(EscalationStep.document).selectinload(Document.urging_order))
+            .where(EscalationStep.trigger_event_id == event.event_id())
+        )
+        return list((await session.execute(stmt)).scalars())

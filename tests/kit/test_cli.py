@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import jwt
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dudao.config import Settings
-from tests.conftest import Infra
+from tests.conftest import Infra, random_school_code
 
 
 def dudao(*args: str) -> subprocess.CompletedProcess[str]:
@@ -88,3 +92,43 @@ def test_apikey_create_list_rotate_and_revoke(infra: Infra) -> None:
     again = dudao("apikey", "revoke", key_id.group(1))
     assert again.returncode == 2
     assert "already revoked" in again.stderr or "was revoked" in again.stderr
+
+
+def test_service_commands_are_mounted_from_their_entry_points() -> None:
+    result = dudao("--help")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"schools\s+The school register", result.stdout)
+    assert "warning" not in result.stderr
+
+
+async def test_dudao_schools_import_registers_the_schools_of_a_csv_file(
+    infra: Infra, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    county = "450126"  # 宾阳县: no other test registers schools here
+    codes = [random_school_code() for _ in range(2)]
+    register = tmp_path / "schools.csv"
+    with register.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["school_code", "name", "school_type", "ownership", "division_code", "address"])
+        writer.writerow([codes[0], "宾阳县测试小学", "primary", "public", county, "宾州镇南街1号"])
+        writer.writerow([codes[1], "宾阳县测试中学", "junior", "private", county, "宾州镇北街2号"])
+
+    result = dudao("schools", "import", str(register), "--as-division", county)
+
+    assert result.returncode == 0, result.stderr
+    assert "2 rows: 2 registered, 0 updated, 0 unchanged" in result.stdout
+    query = "SELECT school_code, name, division_code FROM inspection.school WHERE school_code = ANY(:c)"
+    async with engine.connect() as conn:
+        rows = await conn.execute(text(query), {"c": codes})
+    assert {tuple(r) for r in rows} == {
+        (codes[0], "宾阳县测试小学", county),
+        (codes[1], "宾阳县测试中学", county),
+    }
+
+
+def test_dudao_schools_import_refuses_a_division_outside_the_deployment(infra: Infra, tmp_path: Path) -> None:
+    register = tmp_path / "schools.csv"
+    register.write_text("school_code,name,school_type,ownership,division_code,address\n", encoding="utf-8")
+    result = dudao("schools", "import", str(register), "--as-division", "459999")
+    assert result.returncode == 2
+    assert "459999" in result.stderr

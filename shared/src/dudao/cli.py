@@ -1,4 +1,5 @@
-"""The ``dudao`` command: run the suite, migrate, issue tokens and keys, replay events, verify the audit."""
+"""The ``dudao`` command: run the suite, migrate, issue tokens and keys, replay events, verify the audit;
+and the services' own command groups, mounted from their entry points (``dudao schools import …``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -464,6 +466,41 @@ def openapi(service: Annotated[str, typer.Argument(help="governance, school-insp
         typer.echo(f"error: no service {service!r}", err=True)
         raise typer.Exit(2)
     typer.echo(json.dumps(importlib.import_module(f"{spec.package}.main").app.openapi(), ensure_ascii=False))
+
+
+def _taken_names() -> set[str]:
+    """The names of the kit's own commands and groups: a service's group may not shadow one."""
+    groups = {g.name for g in app.registered_groups if g.name}
+    commands = {
+        c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands if c.callback
+    }
+    return groups | commands
+
+
+def mount_service_commands() -> None:
+    """Mount every service's command group, found by the entry point group ``dudao.cli`` (the kit never
+    imports a service): ``schools = "school_inspection.cli:app"`` becomes ``dudao schools …``.
+
+    A group that does not load, or whose name is taken, is reported and left out: the rest still works.
+    """
+    taken = _taken_names()
+    for ep in sorted(entry_points(group="dudao.cli"), key=lambda ep: ep.name):
+        if ep.name in taken:
+            typer.echo(f"warning: `dudao {ep.name}` already exists; {ep.value} is not mounted", err=True)
+            continue
+        try:
+            group = ep.load()
+        except Exception as exc:
+            typer.echo(f"warning: `dudao {ep.name}` is unavailable: {ep.value} failed ({exc!r})", err=True)
+            continue
+        if not isinstance(group, typer.Typer):
+            typer.echo(f"warning: `dudao {ep.name}` is unavailable: {ep.value} is not a Typer app", err=True)
+            continue
+        app.add_typer(group, name=ep.name)
+        taken.add(ep.name)
+
+
+mount_service_commands()
 
 
 def main() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, MetaData, text
+from sqlalchemy import DateTime, Enum, Index, MetaData, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -45,6 +46,28 @@ class KitModel(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+def division_index(table: str) -> Index:
+    """The index that serves jurisdiction prefixes (``division_code LIKE '4501%'``)."""
+    return Index(
+        f"ix_{table}_division_code", "division_code", postgresql_ops={"division_code": "text_pattern_ops"}
+    )
+
+
+def enum_column(enum: type[StrEnum], length: int) -> Enum:
+    """The column type of a StrEnum: its members' values (not their names) in a VARCHAR(``length``).
+
+    Not a native PostgreSQL enum, so a new member needs no type migration; named after the enum class
+    (``SchoolType`` → ``schooltype``), as SQLAlchemy names enum types.
+    """
+    return Enum(
+        enum,
+        name=enum.__name__.lower(),
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class IdMixin:

@@ -96,7 +96,7 @@ class Runtime:
                 settings.api_key_cache_seconds,
                 settings.api_key_last_used_resolution_seconds,
             ),
-            divisions=await _load_divisions(sessions),
+            divisions=await load_divisions(sessions),
             notifier=OutboxNotifier(engine),
             clock_sync=ClockSync(clock, sessions) if settings.clock_adjustable else None,
         )
@@ -157,7 +157,7 @@ class Runtime:
         return self.nats is not None and self.nats.is_connected
 
 
-async def _load_divisions(sessions: async_sessionmaker[AsyncSession]) -> DivisionTree:
+async def load_divisions(sessions: async_sessionmaker[AsyncSession]) -> DivisionTree:
     """The deployment's divisions as seeded in the database; the packaged Guangxi tree until then."""
     try:
         async with sessions() as session:

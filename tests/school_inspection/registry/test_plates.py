@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import TokenFactory, bearer
+from tests.school_inspection.inspectors.support import appoint, assign, day
 from tests.school_inspection.registry.conftest import COUNTY, assert_problem, counts, register
 
+PUBLIC_INSPECTOR_FIELDS = {"name", "photo_url", "phone"}  # all that is public about an inspector
 EIGHT_ITEMS = [
     "administration",
     "enrolment_fees",
@@ -62,6 +64,7 @@ async def test_a_published_plate_is_public_and_shows_nothing_else_about_the_insp
         "complaint_channel",
         "updated_at",
     }
+    assert set(body["responsible_inspector"]) == PUBLIC_INSPECTOR_FIELDS
     assert body["responsible_inspector"] == {
         "name": "陈督学",
         "photo_url": "https://jyj.beihai.gov.cn/dudao/photos/chen.jpg",
@@ -72,6 +75,62 @@ async def test_a_published_plate_is_public_and_shows_nothing_else_about_the_insp
     channel = (await inspection.get(f"/v1/complaint-channels/{COUNTY}", headers=office)).json()
     assert body["complaint_channel"] == {"phone": channel["phone"], "url": channel["url"]}
     assert (body["school_code"], body["school_name"]) == (school["school_code"], school["name"])
+
+
+async def test_without_its_own_inspector_fields_a_plate_shows_the_current_responsible_inspector(
+    inspection: httpx.AsyncClient, office: dict[str, str]
+) -> None:
+    await ensure_channel(inspection, office)
+    school = await register(inspection, office)
+    url, public_url = f"/v1/schools/{school['id']}/plate", f"/v1/plates/{school['school_code']}"
+
+    async def shown() -> dict[str, Any] | None:
+        response = await inspection.get(public_url)
+        assert response.status_code == 200, response.text
+        inspector: dict[str, Any] | None = response.json()["responsible_inspector"]
+        assert inspector is None or set(inspector) == PUBLIC_INSPECTOR_FIELDS
+        return inspector
+
+    put = await inspection.put(url, json={"published": True}, headers=office)
+    assert put.status_code == 201, put.text
+    assert (put.json()["inspector_name"], put.json()["photo_url"], put.json()["contact_phone"]) == (None,) * 3
+    assert await shown() is None  # no responsible inspector yet
+
+    first = await appoint(inspection, office, COUNTY, name="韦督学", contact_email="wei@jyj.example.org")
+    assignment = await assign(inspection, office, first["id"], school["id"], starts_on=day(-10))
+    assert assignment.status_code == 201, assignment.text
+    assert await shown() == {
+        "name": "韦督学",
+        "photo_url": first["photo_url"],
+        "phone": first["contact_phone"],
+    }
+    public = await inspection.get(public_url)
+    for private in (first["id"], "wei@jyj.example.org", "part_time", "bachelor"):
+        assert private not in public.text
+
+    ended = await inspection.post(
+        f"/v1/assignments/{assignment.json()['id']}/end", json={"ends_on": day(-1)}, headers=office
+    )
+    assert ended.status_code == 200, ended.text
+    assert await shown() is None
+    second = await appoint(
+        inspection, office, COUNTY, name="蒙督学", photo_url=None, contact_phone="13807712345"
+    )
+    assert (await assign(inspection, office, second["id"], school["id"])).status_code == 201
+    assert await shown() == {"name": "蒙督学", "photo_url": None, "phone": "13807712345"}
+
+    chosen = await inspection.put(url, json=plate(), headers={**office, "If-Match": put.headers["etag"]})
+    assert chosen.status_code == 200, chosen.text
+    assert await shown() == {  # the office's explicit choice wins over the assignment
+        "name": "陈督学",
+        "photo_url": "https://jyj.beihai.gov.cn/dudao/photos/chen.jpg",
+        "phone": "13977900012",
+    }
+    again = await inspection.put(
+        url, json={"published": True}, headers={**office, "If-Match": chosen.headers["etag"]}
+    )
+    assert again.status_code == 200, again.text
+    assert (await shown() or {})["name"] == "蒙督学"
 
 
 async def test_unknown_and_unpublished_plates_are_not_found(
@@ -171,6 +230,8 @@ async def test_plates_and_channels_stay_within_jurisdiction(
         ({"items": ["canteen"]}, "items.0"),
         ({"published": "true"}, "published"),
         ({"inspector_name": ""}, "inspector_name"),
+        ({"photo_url": None}, "body"),  # the inspector fields come all three together, or not at all
+        ({"inspector_name": None, "photo_url": None}, "body"),
         ({"id_number": "450502198001011234"}, "id_number"),
     ],
 )

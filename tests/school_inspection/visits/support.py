@@ -20,6 +20,7 @@ from school_inspection.db import kit
 from school_inspection.draw.models import Draw
 from school_inspection.visit.models import RoutineItem, Visit, VisitItem, VisitPolicy, VisitsBehind
 from tests.conftest import random_school_code
+from tests.school_inspection.inspectors.support import appoint
 
 Headers = dict[str, str]
 TABLES = [Visit, VisitItem, VisitPolicy, VisitsBehind, Draw, Cycle, CycleSchool, Rectification]
@@ -62,20 +63,13 @@ async def register_school(
     return created
 
 
-async def new_inspector(client: httpx.AsyncClient, office: Headers, division: str) -> str:
-    """An inspector in the registry (recommended: visits and draws need only that it exists)."""
-    body = {
-        "division_code": division,
-        "name": "王督学",
-        "employment": "full_time",
-        "degree": "bachelor",
-        "education_work_years": 12,
-        "contact_phone": "0779-2012345",
-        "recommendation": {"date": str(clock.today() - timedelta(days=30)), "acted_by": "区教育局"},
-    }
-    response = await client.post("/v1/inspectors", json=body, headers=office)
-    assert response.status_code == 201, response.text
-    inspector_id: str = response.json()["id"]
+async def new_inspector(
+    client: httpx.AsyncClient, office: Headers, division: str, *, trained: bool = True
+) -> str:
+    """An inspector who may serve: appointed through the four steps and, by default, pre-service trained.
+    Full-time, so no term runs out while a test moves time on."""
+    inspector = await appoint(client, office, division, trained=trained, employment="full_time")
+    inspector_id: str = inspector["id"]
     return inspector_id
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dudao.clock import clock
 from school_inspection.draw import algorithm
 from tests.conftest import TokenFactory, bearer
+from tests.school_inspection.inspectors.support import appoint, recommend
 from tests.school_inspection.visits.support import (
     Headers,
     assert_problem,
@@ -18,9 +21,10 @@ from tests.school_inspection.visits.support import (
     new_inspector,
     recuse,
     register_school,
+    time_moved,
 )
 
-COUNTY, OTHER_COUNTY = "450602", "450503"  # 港口区 in Fangchenggang, 银海区 in Beihai
+COUNTY, CITY, OTHER_COUNTY = "450602", "450600", "450503"  # 港口区, its city 防城港市; 银海区 in Beihai
 SCHOOLS = [f"0190{n:04x}-0000-7000-8000-000000000000" for n in range(40)]
 INSPECTORS = [f"0191{n:04x}-0000-7000-8000-000000000000" for n in range(12)]
 
@@ -201,7 +205,6 @@ async def test_draws_are_seen_only_within_ones_jurisdiction(
         ({"inspector_count": 9}, 422, "draw-pool-too-small"),
         ({"school_types": ["university"]}, 422, "validation-error"),
         ({"division_code": "999999"}, 422, "invalid-division-code"),
-        ({"inspector_ids": None}, 422, "inspector-pool-required"),
         ({"inspector_ids": ["01900000-0000-7000-8000-00000000abcd"]}, 422, "unknown-inspectors"),
         ({"extra": "x"}, 422, "validation-error"),
     ],
@@ -217,9 +220,58 @@ async def test_bad_commitments_get_a_problem_and_write_nothing(
 ) -> None:
     before = await counts(inspection_engine)
     body = {**commitment(seed(), pools[1]), **overrides}
-    if body["inspector_ids"] is None:
-        del body["inspector_ids"]
     assert_problem(await inspection.post("/v1/draws", json=body, headers=office), status, type_slug)
+    assert await counts(inspection_engine) == before
+
+
+async def test_without_named_inspectors_a_draw_takes_those_who_may_serve_that_day(
+    inspection: httpx.AsyncClient, office: Headers, pools: tuple[list[dict[str, Any]], list[str]]
+) -> None:
+    serving = pools[1]
+    untrained = await new_inspector(inspection, office, COUNTY, trained=False)
+    recommended = (await recommend(inspection, office, COUNTY))["id"]
+    part_time = (await appoint(inspection, office, COUNTY))["id"]  # its first term runs 3 years
+    ended = await new_inspector(inspection, office, COUNTY)
+    unqualified = {"year": clock.today().year, "rating": "unqualified", "reviewed_on": str(clock.today())}
+    review = await inspection.post(f"/v1/inspectors/{ended}/reviews", json=unqualified, headers=office)
+    assert review.status_code == 201, review.text
+    body = commitment(seed(), serving)
+    del body["inspector_ids"]
+
+    committed = await inspection.post("/v1/draws", json=body, headers=office)
+    assert committed.status_code == 201, committed.text
+    pool = committed.json()["inspector_pool"]
+    assert pool == sorted(pool)
+    assert {*serving, part_time} <= set(pool)
+    assert not {untrained, recommended, ended} & set(pool)
+    with time_moved(timedelta(days=3 * 366)):  # past the part-time inspector's term
+        later = await inspection.post("/v1/draws", json=body, headers=office)
+    assert later.status_code == 201, later.text
+    assert set(serving) <= set(later.json()["inspector_pool"])
+    assert part_time not in later.json()["inspector_pool"]
+
+
+async def test_a_named_inspector_outside_the_pool_is_refused_and_nothing_is_written(
+    inspection: httpx.AsyncClient,
+    office: Headers,
+    token: TokenFactory,
+    pools: tuple[list[dict[str, Any]], list[str]],
+    inspection_engine: AsyncEngine,
+) -> None:
+    city = bearer(token("supervision_office", division=CITY))
+    untrained = await new_inspector(inspection, office, COUNTY, trained=False)
+    recommended = (await recommend(inspection, office, COUNTY))["id"]
+    citys_own = await new_inspector(inspection, city, CITY)  # may serve, but is not the county's
+    before = await counts(inspection_engine)
+    for stranger, status, slug in (
+        (untrained, 409, "inspector-untrained"),
+        (recommended, 409, "inspector-not-appointed"),
+        (citys_own, 422, "unknown-inspectors"),
+    ):
+        body = commitment(seed(), [*pools[1], stranger])
+        refused = await inspection.post("/v1/draws", json=body, headers=city)
+        assert_problem(refused, status, slug)
+        assert stranger in refused.json()["detail"]
     assert await counts(inspection_engine) == before
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dudao.clock import clock
 from school_inspection.db import kit
 from tests.conftest import TokenFactory, bearer
+from tests.school_inspection.inspectors.support import recommend
 from tests.school_inspection.visits.support import (
     Headers,
     assert_problem,
@@ -185,19 +186,36 @@ async def test_a_failing_finding_rolls_the_visit_back(
     assert await counts(inspection_engine) == before
 
 
-async def test_a_recused_inspector_cannot_be_on_the_team(
+CANNOT_SERVE = {
+    "recused": "inspector-recused",
+    "untrained": "inspector-untrained",
+    "unappointed": "inspector-not-appointed",
+}
+
+
+@pytest.mark.parametrize("reason", CANNOT_SERVE)
+async def test_a_recused_untrained_or_unappointed_inspector_cannot_be_on_the_team(
     inspection: httpx.AsyncClient,
     office: Headers,
     inspector: Headers,
     school: dict[str, Any],
+    team: list[str],
     inspection_engine: AsyncEngine,
+    reason: str,
 ) -> None:
-    relative = await new_inspector(inspection, office, COUNTY)
-    await recuse(inspection, office, relative, school["id"])
+    """Every member must be able to serve at the school today: appointed, trained, with no conflict there."""
+    if reason == "unappointed":
+        member = (await recommend(inspection, office, COUNTY))["id"]
+    else:
+        member = await new_inspector(inspection, office, COUNTY, trained=reason != "untrained")
+    if reason == "recused":
+        await recuse(inspection, office, member, school["id"])
     before = await counts(inspection_engine)
-    response = await inspection.post("/v1/visits", json=visit(school["id"], [relative]), headers=inspector)
-    assert_problem(response, 409, "inspector-recused")
-    assert relative in response.json()["detail"]
+    response = await inspection.post(
+        "/v1/visits", json=visit(school["id"], [team[0], member]), headers=inspector
+    )
+    assert_problem(response, 409, CANNOT_SERVE[reason])
+    assert member in response.json()["detail"]
     assert await counts(inspection_engine) == before
 
 

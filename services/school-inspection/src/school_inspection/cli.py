@@ -17,9 +17,7 @@ from dudao.clock import clock
 from dudao.config import Settings
 from dudao.db import create_engine, session_factory
 from dudao.errors import DomainError
-from dudao.runtime import (
-    _load_divisions as load_divisions,
-)  # the deployment's divisions, as services load them
+from dudao.runtime import load_divisions  # the deployment's divisions, as services load them
 from dudao.uow import Actor, UnitOfWork
 from school_inspection.db import SCHEMA, kit
 from school_inspection.school import importing, service

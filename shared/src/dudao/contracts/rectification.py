@@ -126,11 +126,12 @@ class EscalationStepTaken(Event):
     event_type: ClassVar[str] = "dudao.accountability.escalation.step_taken.v1"
     case_id: str
     step_id: str
-    origin: Origin | None  # None for a step ordered by hand without a rectification
+    origin: Origin | None  # None for a step without a rectification (by hand, or on visits behind)
     rectification_id: str | None
     step_index: int
     step_kind: StepKind
-    reason: Literal["overdue", "rejected", "manual"]
+    # visits_behind: a school's routine visits fell short by a semester's end (SchoolVisitsBehind)
+    reason: Literal["overdue", "rejected", "manual", "visits_behind"]
     document_number: str | None
     new_deadline: date | None
 

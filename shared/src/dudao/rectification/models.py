@@ -6,10 +6,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import ARRAY, CheckConstraint, Enum, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dudao.db import IdMixin, KitModel
+from dudao.db import IdMixin, KitModel, enum_column
 
 
 class Severity(StrEnum):
@@ -51,21 +51,17 @@ class RecheckResult(StrEnum):
     REOPENED = "reopened"
 
 
-def _values(enum: type[StrEnum], length: int) -> Enum:
-    return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 class Finding(IdMixin, KitModel):
     __tablename__ = "finding"
 
-    origin_kind: Mapped[OriginKind] = mapped_column(_values(OriginKind, 20))
+    origin_kind: Mapped[OriginKind] = mapped_column(enum_column(OriginKind, 20))
     origin_ref: Mapped[str | None] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(60))
-    severity: Mapped[Severity] = mapped_column(_values(Severity, 10))
+    severity: Mapped[Severity] = mapped_column(enum_column(Severity, 10))
     description: Mapped[str] = mapped_column(Text)
     evidence_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid()))
     unit_id: Mapped[str] = mapped_column(String(100))
-    unit_kind: Mapped[UnitKind] = mapped_column(_values(UnitKind, 20))
+    unit_kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, 20))
     unit_name: Mapped[str] = mapped_column(String(200))
     competent_department: Mapped[str | None] = mapped_column(String(200))
     division_code: Mapped[str] = mapped_column(String(6))
@@ -83,12 +79,12 @@ class Rectification(IdMixin, KitModel):
 
     finding_id: Mapped[UUID] = mapped_column(ForeignKey("finding.id"), unique=True)
     requirement: Mapped[str] = mapped_column(Text)
-    deadline_kind: Mapped[DeadlineKind] = mapped_column(_values(DeadlineKind, 10))
+    deadline_kind: Mapped[DeadlineKind] = mapped_column(enum_column(DeadlineKind, 10))
     deadline_days: Mapped[int]
     started_on: Mapped[date]
     deadline: Mapped[date]
     provisional_deadline: Mapped[bool]
-    status: Mapped[RectificationStatus] = mapped_column(_values(RectificationStatus, 10))
+    status: Mapped[RectificationStatus] = mapped_column(enum_column(RectificationStatus, 10))
     # The deadline whose passing was already reported, so each deadline is overdue once.
     overdue_deadline: Mapped[date | None]
     escalation_level: Mapped[int] = mapped_column(default=0)
@@ -140,7 +136,7 @@ class RectificationReport(IdMixin, KitModel):
     evidence_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid()))
     submitted_by: Mapped[str] = mapped_column(String(200))
     submitted_at: Mapped[datetime]
-    decision: Mapped[ReportDecision | None] = mapped_column(_values(ReportDecision, 10))
+    decision: Mapped[ReportDecision | None] = mapped_column(enum_column(ReportDecision, 10))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     rejection_reasons: Mapped[str | None] = mapped_column(Text)
@@ -157,7 +153,7 @@ class Recheck(IdMixin, KitModel):
     __tablename__ = "rectification_recheck"
 
     rectification_id: Mapped[UUID] = mapped_column(ForeignKey("rectification.id"), index=True)
-    result: Mapped[RecheckResult] = mapped_column(_values(RecheckResult, 10))
+    result: Mapped[RecheckResult] = mapped_column(enum_column(RecheckResult, 10))
     notes: Mapped[str] = mapped_column(Text)
     checked_by: Mapped[str] = mapped_column(String(200))
     checked_at: Mapped[datetime]

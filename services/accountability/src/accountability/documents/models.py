@@ -15,8 +15,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from accountability.db import SCHEMA, Base, division_index, stored_as_value
-from dudao.db import IdMixin
+from accountability.db import SCHEMA, Base
+from dudao.db import IdMixin, division_index, enum_column
 
 
 class DocumentKind(StrEnum):
@@ -77,7 +77,7 @@ FORMS: dict[DecisionTarget, frozenset[AccountabilityForm]] = {
 class Document(IdMixin, Base):
     __tablename__ = "document"
 
-    kind: Mapped[DocumentKind] = mapped_column(stored_as_value(DocumentKind, 30))
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 30))
     # 桂教督办〔2026〕12号; None only while an accountability decision waits for a person to take it.
     number: Mapped[str | None] = mapped_column(String(60))
     year: Mapped[int | None]
@@ -157,9 +157,9 @@ class AccountabilityDecision(Base):
     __tablename__ = "accountability_decision"
 
     document_id: Mapped[UUID] = mapped_column(ForeignKey(f"{SCHEMA}.document.id"), primary_key=True)
-    status: Mapped[DecisionStatus] = mapped_column(stored_as_value(DecisionStatus, 10))
-    target: Mapped[DecisionTarget | None] = mapped_column(stored_as_value(DecisionTarget, 10))
-    form: Mapped[AccountabilityForm | None] = mapped_column(stored_as_value(AccountabilityForm, 40))
+    status: Mapped[DecisionStatus] = mapped_column(enum_column(DecisionStatus, 10))
+    target: Mapped[DecisionTarget | None] = mapped_column(enum_column(DecisionTarget, 10))
+    form: Mapped[AccountabilityForm | None] = mapped_column(enum_column(AccountabilityForm, 40))
     persons: Mapped[list[dict[str, str]]] = mapped_column(JSONB)
     reasons: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
@@ -172,7 +172,7 @@ class DocumentSequence(Base):
     __tablename__ = "document_sequence"
 
     office_division: Mapped[str] = mapped_column(String(6), primary_key=True)
-    kind: Mapped[DocumentKind] = mapped_column(stored_as_value(DocumentKind, 30), primary_key=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 30), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last_serial: Mapped[int]
 

@@ -91,6 +91,15 @@ async def division_name(session: AsyncSession, code: str) -> str:
     return packaged.name if packaged else code
 
 
+async def parent_division(session: AsyncSession, code: str) -> str | None:
+    """The division's parent as the deployment seeded it; the packaged tree's until then."""
+    row = await session.get(DivisionRow, code)
+    if row is not None:
+        return row.parent_code
+    packaged = load_tree().get(code)
+    return packaged.parent_code if packaged else None
+
+
 async def abbreviation(session: AsyncSession, division_code: str) -> IssuingOffice | None:
     return await session.get(IssuingOffice, division_code)
 

@@ -74,6 +74,8 @@ class Addressee:
     division_code: str
     case_id: UUID | None
     grounds: str  # e.g. 你单位……未在2026年5月1日前完成整改
+    # The id the competent department reads its notifications under, if not its name (an office's).
+    competent_department_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,16 @@ async def abbreviation(uow: UnitOfWork, division_code: str) -> IssuingOfficeRead
     if default is None:
         default = (await repository.division_name(uow.session, division_code))[0] + "教督"
     return IssuingOfficeRead(division_code=division_code, abbreviation=default, default=True)
+
+
+async def office_name(uow: UnitOfWork, division_code: str) -> str:
+    """The full name of a division's supervision office, e.g. 兴宁区人民政府教育督导委员会办公室."""
+    return texts.office_name(await repository.division_name(uow.session, division_code))
+
+
+async def superior(uow: UnitOfWork, division_code: str) -> str | None:
+    """The division above, whose office supervises this one's (a county's city); None for the top."""
+    return await repository.parent_division(uow.session, division_code)
 
 
 async def issuing_office(uow: UnitOfWork, divisions: DivisionTree, division_code: str) -> IssuingOfficeRead:

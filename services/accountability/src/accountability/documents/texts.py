@@ -31,9 +31,15 @@ FORM_NAMES: dict[AccountabilityForm, str] = {
 }
 
 
+SUPERVISION_OFFICE = "supervision_office"  # the unit_kind of an office addressed as a unit (督导室)
+SEASONS = {"spring": "春季", "autumn": "秋季"}
+
+
 class Addressed(Protocol):
     """What a document says about whom it concerns."""
 
+    @property
+    def unit_kind(self) -> str: ...
     @property
     def unit_name(self) -> str: ...
     @property
@@ -53,6 +59,17 @@ def moment(t: datetime) -> str:
 
 def office_name(division_name: str) -> str:
     return f"{division_name}人民政府教育督导委员会办公室"
+
+
+def office_id(division_code: str) -> str:
+    """A supervision office as a recipient: ``office:450102``."""
+    return f"office:{division_code}"
+
+
+def semester(label: str) -> str:
+    """``2026-autumn`` → 2026年秋季学期; a label of another shape as it is."""
+    year, _, season = label.partition("-")
+    return f"{year}年{SEASONS[season]}学期" if year.isdigit() and season in SEASONS else label
 
 
 def party_committee(division_name: str) -> str:
@@ -87,12 +104,13 @@ def _deadline(new_deadline: date | None) -> str:
 
 
 def urging_order(to: Addressed, office: str, new_deadline: date | None) -> tuple[str, str]:
-    copy = (
+    # A supervision office is copied to the office above it, which supervises it: no joint liability.
+    liable = (
         f"\n{to.competent_department}作为主管部门，应督促指导其落实整改；整改不力的，承担连带责任。"
-        f"\n抄送：{to.competent_department}"
-        if to.competent_department
+        if to.unit_kind != SUPERVISION_OFFICE
         else ""
     )
+    copy = f"{liable}\n抄送：{to.competent_department}" if to.competent_department else ""
     body = (
         f"{to.unit_name}：\n{to.grounds}。根据{OPINIONS}第（九）项，现发出督办单，"
         f"{_deadline(new_deadline)}，并将整改情况书面报告本办。{copy}\n{office}"

@@ -1,4 +1,5 @@
-"""Accountability's consumers of the rectification events of every originating service.
+"""Accountability's consumers of the rectification events of every originating service, and of the
+schools that fall behind on routine visits.
 
 One durable consumer per origin and event kind. Each fact gets an id derived from what it is about, so
 the case recognises it again under another event id: the timed facts (due soon, overdue) already carry
@@ -12,6 +13,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from accountability.escalation import service
+from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import (
     ORIGINS,
     RectificationAccepted,
@@ -69,6 +71,12 @@ async def reopened(event: RectificationReopened, uow: UnitOfWork) -> None:
     await service.reopen(uow, event, _fact(event, "reopened", event.recheck_id))
 
 
+async def visits_behind(event: SchoolVisitsBehind, uow: UnitOfWork) -> None:
+    """A school fell behind on routine visits: its county's office is told at the midpoint, and urged at the
+    semester's end; once per (school, semester, checkpoint), the id school-inspection derives it from."""
+    await service.visits_behind(uow, event, event.event_id())
+
+
 def _every_origin(kind: str, handler: Callable[[E, UnitOfWork], Awaitable[None]]) -> list[Consumer]:
     return [
         consumer(event_for(origin, kind).event_type, durable=f"accountability-{origin}-{kind}")(handler)
@@ -84,4 +92,5 @@ CONSUMERS: list[Consumer] = [
     *_every_origin("accepted", accepted),
     *_every_origin("closed", closed),
     *_every_origin("reopened", reopened),
+    consumer(SchoolVisitsBehind.event_type, durable="accountability-inspection-visits-behind")(visits_behind),
 ]

@@ -11,9 +11,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from accountability.db import SCHEMA, Base, division_index, stored_as_value
+from accountability.db import SCHEMA, Base
 from accountability.documents.models import Document, DocumentKind
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index, enum_column
 
 
 class CaseStatus(StrEnum):
@@ -25,6 +25,7 @@ class StepReason(StrEnum):
     OVERDUE = "overdue"
     REJECTED = "rejected"
     MANUAL = "manual"
+    VISITS_BEHIND = "visits_behind"  # a school's routine visits fell short by the end of a semester
 
 
 class FactOutcome(StrEnum):
@@ -83,7 +84,7 @@ class EscalationCase(IdMixin, Base):
     ladder_version: Mapped[int]
     ladder_position: Mapped[int] = mapped_column(default=0)  # ladder steps taken
     step_count: Mapped[int] = mapped_column(default=0)  # all steps, manual ones included
-    status: Mapped[CaseStatus] = mapped_column(stored_as_value(CaseStatus, 10))
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus, 10))
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 
@@ -111,21 +112,22 @@ class CaseFact(IdMixin, Base):
     fact_id: Mapped[UUID] = mapped_column(unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     deadline: Mapped[date]
-    outcome: Mapped[FactOutcome] = mapped_column(stored_as_value(FactOutcome, 20))
+    outcome: Mapped[FactOutcome] = mapped_column(enum_column(FactOutcome, 20))
     occurred_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_escalation_case_fact_case_id", "case_id"),)
 
 
 class EscalationStep(IdMixin, Base):
-    """A step taken: by the ladder on an overdue or rejected fact, or by hand (with or without a case)."""
+    """A step taken: by the ladder on an overdue or rejected fact, by hand (with or without a case), or on
+    a school's falling behind on routine visits (without a case)."""
 
     __tablename__ = "escalation_step"
 
     case_id: Mapped[UUID | None] = mapped_column(ForeignKey(f"{SCHEMA}.escalation_case.id"))
     index: Mapped[int]  # 0-based, within the case
-    kind: Mapped[DocumentKind] = mapped_column(stored_as_value(DocumentKind, 30))
-    reason: Mapped[StepReason] = mapped_column(stored_as_value(StepReason, 10))
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 30))
+    reason: Mapped[StepReason] = mapped_column(enum_column(StepReason, 20))
     # The fact that triggered it: one fact, one step, whatever the deliveries.
     trigger_event_id: Mapped[UUID | None] = mapped_column(unique=True)
     new_deadline: Mapped[date | None]
@@ -146,4 +148,34 @@ class EscalationStep(IdMixin, Base):
         CheckConstraint("index >= 0", name="index_not_negative"),
         CheckConstraint("(reason = 'manual') = (trigger_event_id IS NULL)", name="triggered_unless_manual"),
         division_index("escalation_step"),
+    )
+
+
+class VisitsBehindFact(IdMixin, Base):
+    """A school that fell behind on routine visits (经常性督导), as school-inspection reported it, once.
+
+    The county's supervision office answers for it: it is told at the semester's midpoint, and urged at
+    its end by the step whose ``trigger_event_id`` is this ``fact_id``.
+    """
+
+    __tablename__ = "visits_behind_fact"
+
+    # Derived from (school, semester, checkpoint), so the same fact under another event id is recognised.
+    fact_id: Mapped[UUID] = mapped_column(unique=True)
+    school_id: Mapped[str] = mapped_column(String(64))
+    school_code: Mapped[str] = mapped_column(String(30))
+    school_name: Mapped[str] = mapped_column(String(200))
+    semester: Mapped[str] = mapped_column(String(20))
+    checkpoint: Mapped[str] = mapped_column(String(10))
+    checkpoint_date: Mapped[date]
+    visits: Mapped[int]
+    required: Mapped[int]
+    division_code: Mapped[str] = mapped_column(String(6))  # the school's county, whose office answers
+    occurred_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("checkpoint IN ('midpoint', 'end')", name="checkpoint"),
+        CheckConstraint("visits >= 0 AND required >= 1", name="counts"),
+        division_index("visits_behind_fact"),
+        Index("ix_visits_behind_fact_school_id", "school_id"),
     )

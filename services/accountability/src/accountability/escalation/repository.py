@@ -18,6 +18,7 @@ from accountability.escalation.models import (
     EscalationCase,
     EscalationLadder,
     EscalationStep,
+    VisitsBehindFact,
 )
 from accountability.scope import visible
 from dudao.auth.principal import Principal
@@ -132,6 +133,20 @@ async def note_fact(session: AsyncSession, fact: dict[str, Any]) -> bool:
     """Record a fact on its case; False if that fact was recorded already."""
     stmt = insert(CaseFact).values(**fact).on_conflict_do_nothing(index_elements=[CaseFact.fact_id])
     return (await session.execute(stmt.returning(CaseFact.id))).first() is not None
+
+
+async def note_visits_behind(session: AsyncSession, fact: dict[str, Any]) -> UUID | None:
+    """Record a school's falling behind; None if that fact was recorded already.
+
+    A concurrent twin of the same fact waits on the unique index, then finds it recorded.
+    """
+    stmt = (
+        insert(VisitsBehindFact)
+        .values(**fact)
+        .on_conflict_do_nothing(index_elements=[VisitsBehindFact.fact_id])
+        .returning(VisitsBehindFact.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def add_step(session: AsyncSession, step: EscalationStep) -> EscalationStep:

@@ -6,6 +6,7 @@ the outbox and the audit entries together, so a fact either escalates completely
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import cast
 from uuid import UUID
@@ -26,6 +27,7 @@ from accountability.escalation.models import (
 from accountability.escalation.schemas import LadderCreate, LadderStep, ManualStepCreate
 from accountability.notifications import service as notifications
 from dudao.auth.principal import Principal, Role
+from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import (
     EscalationClosed,
     EscalationStepTaken,
@@ -335,7 +337,15 @@ async def _take_step(
     )
     name = texts.KIND_NAMES[kind]
     title = f"{name}：{document.number}" if document.number else f"{name}（待作出）"
-    await notifications.notify(uow, to, title, document.body, case_id=step.case_id, step_id=step.id)
+    await notifications.notify(
+        uow,
+        to,
+        title,
+        document.body,
+        case_id=step.case_id,
+        step_id=step.id,
+        department_id=to.competent_department_id,
+    )
     uow.record(
         "escalation.step_taken",
         "escalation_step",
@@ -400,6 +410,109 @@ async def order_step(
         trigger=None,
         plan=InterviewPlan(scheduled_at=body.scheduled_at, place=body.place),
         grounds=body.grounds,
+    )
+
+
+# ---- schools behind on routine visits (经常性督导)
+
+# Calendar days an urging order on visits behind gives the county office, as the default ladder's first step.
+VISITS_BEHIND_DEADLINE_DAYS = 15
+
+
+def _visits_behind(event: SchoolVisitsBehind) -> str:
+    """What the county office is told: the school, the semester, the visits required and done."""
+    school = f"{event.school_name}（学校标识码{event.school_code}）"
+    start, end = texts.day(event.semester_start), texts.day(event.semester_end)
+    semester = f"{texts.semester(event.semester)}（{start}至{end}）"
+    if event.checkpoint == "midpoint":
+        return (
+            f"你单位所辖{school}{semester}应开展经常性督导不少于{event.required}次，"
+            f"学期过半（截至{texts.day(event.checkpoint_date - timedelta(days=1))}）仅开展{event.visits}次，"
+            "不足规定次数的一半"
+        )
+    return (
+        f"你单位所辖{school}{semester}应开展经常性督导不少于{event.required}次，"
+        f"学期结束时实际开展{event.visits}次，未达到每学期经常性督导次数的规定"
+    )
+
+
+async def visits_behind(uow: UnitOfWork, event: SchoolVisitsBehind, fact_id: UUID) -> None:
+    """A school fell behind on routine visits: the supervision office of its county answers for it.
+
+    Routine visits are the duty of the county office and its responsible inspectors (RULES.md §2–§3). At
+    the semester's midpoint the office is told; at its end the office above it, which supervises it,
+    issues an urging order to it, copied to itself, with a new deadline. Each fact acts once, whatever
+    its deliveries and event ids: it is recorded under an id derived from what it is about.
+    """
+    county = event.division
+    noted = await repository.note_visits_behind(
+        uow.session,
+        {
+            "id": uuid7(),
+            "fact_id": fact_id,
+            "school_id": event.school_id,
+            "school_code": event.school_code,
+            "school_name": event.school_name,
+            "semester": event.semester,
+            "checkpoint": event.checkpoint,
+            "checkpoint_date": event.checkpoint_date,
+            "visits": event.visits,
+            "required": event.required,
+            "division_code": county,
+            "occurred_at": uow.clock.now(),
+        },
+    )
+    if noted is None:
+        return  # heard before
+    uow.record(
+        "visits_behind.noted",
+        "visits_behind_fact",
+        noted,
+        county,
+        school_id=event.school_id,
+        semester=event.semester,
+        checkpoint=event.checkpoint,
+        visits=event.visits,
+        required=event.required,
+    )
+    office = Addressee(
+        unit_id=texts.office_id(county),
+        unit_kind=texts.SUPERVISION_OFFICE,
+        unit_name=await documents.office_name(uow, county),
+        competent_department=None,
+        division_code=county,
+        case_id=None,
+        grounds=_visits_behind(event),
+    )
+    if event.checkpoint == "midpoint":
+        await notifications.notify(
+            uow,
+            office,
+            "经常性督导进度滞后",
+            f"{office.unit_name}：\n{office.grounds}。请督促责任督学在学期结束（{texts.day(event.semester_end)}）前"
+            "完成经常性督导；届时仍未完成的，上级教育督导机构将发出督办单。",
+            case_id=None,
+            step_id=None,
+        )
+        return
+    above = await documents.superior(uow, county)
+    if above is not None:
+        office = replace(
+            office,
+            competent_department=await documents.office_name(uow, above),
+            competent_department_id=texts.office_id(above),
+        )
+    await _take_step(
+        uow,
+        None,
+        office,
+        above or county,  # the office above issues it; at the top, the office itself
+        DocumentKind.URGING_ORDER,
+        StepReason.VISITS_BEHIND,
+        VISITS_BEHIND_DEADLINE_DAYS,
+        trigger=fact_id,
+        plan=InterviewPlan(),
+        grounds=office.grounds,
     )
 
 

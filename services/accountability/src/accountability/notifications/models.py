@@ -9,8 +9,8 @@ from uuid import UUID
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accountability.db import SCHEMA, Base, division_index, stored_as_value
-from dudao.db import IdMixin
+from accountability.db import SCHEMA, Base
+from dudao.db import IdMixin, division_index, enum_column
 
 
 class RecipientKind(StrEnum):
@@ -22,7 +22,7 @@ class Notification(IdMixin, Base):
     __tablename__ = "notification"
 
     recipient_id: Mapped[str] = mapped_column(String(200))
-    recipient_kind: Mapped[RecipientKind] = mapped_column(stored_as_value(RecipientKind, 30))
+    recipient_kind: Mapped[RecipientKind] = mapped_column(enum_column(RecipientKind, 30))
     division_code: Mapped[str] = mapped_column(String(6))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

@@ -32,12 +32,20 @@ class Recipients(Protocol):
 
 
 async def notify(
-    uow: UnitOfWork, to: Recipients, title: str, body: str, *, case_id: UUID | None, step_id: UUID | None
+    uow: UnitOfWork,
+    to: Recipients,
+    title: str,
+    body: str,
+    *,
+    case_id: UUID | None,
+    step_id: UUID | None,
+    department_id: str | None = None,
 ) -> None:
-    """Tell the unit and, if it has one, its competent department."""
+    """Tell the unit and, if it has one, its competent department: under ``department_id`` if given (a
+    supervision office reads its inbox as ``office:<division>``), else under the department's name."""
     recipients = [(to.unit_id, RecipientKind.UNIT)]
     if to.competent_department:
-        recipients.append((to.competent_department, RecipientKind.COMPETENT_DEPARTMENT))
+        recipients.append((department_id or to.competent_department, RecipientKind.COMPETENT_DEPARTMENT))
     now = uow.clock.now()
     await repository.add_all(
         uow.session,

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Response
+from fastapi import Response
 
-from dudao.auth.principal import Principal, Role
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import problems
-from dudao.http.dependencies import UoW, require, runtime
+from dudao.http.dependencies import UoW
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
-from dudao.runtime import Runtime
+from dudao.pagination import Cursor, Limit, decode_cursor
 from school_inspection.cycle import service
 from school_inspection.cycle.schemas import CoverageRead, CyclePage, CyclePlan, CycleRead, CycleSummary
+from school_inspection.routes import Inspecting, Office, Rt, page_of
 from school_inspection.school.service import DivisionOutsideJurisdiction
 
 router = transactional_router(prefix="/v1/cycles", tags=["comprehensive supervision cycles"])
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Inspecting = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
 
 
 @router.post(
@@ -31,9 +27,7 @@ Inspecting = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.
         InvalidDivisionCode, DivisionOutsideJurisdiction, service.CycleOverlaps, service.NoSchools
     ),
 )
-async def plan_cycle(
-    body: CyclePlan, uow: UoW, who: Office, rt: Annotated[Runtime, Depends(runtime)], response: Response
-) -> CycleRead:
+async def plan_cycle(body: CyclePlan, uow: UoW, who: Office, rt: Rt, response: Response) -> CycleRead:
     """Plan a county's comprehensive supervision cycle from ``start_year``: every school once, spread over
     the policy's years (Guangxi: 5) as evenly as possible, in school-code order."""
     cycle = await service.plan(uow, who, rt.divisions, body)
@@ -45,10 +39,7 @@ async def plan_cycle(
 async def list_cycles(uow: UoW, who: Inspecting, cursor: Cursor = None, limit: Limit = 50) -> CyclePage:
     """Cycles within your jurisdiction, oldest first."""
     rows = await service.page(uow, who, after=decode_cursor(cursor), limit=limit)
-    return CyclePage(
-        items=[CycleSummary.model_validate(c) for c in rows[:limit]],
-        next_cursor=next_cursor([c.id for c in rows], limit),
-    )
+    return page_of(CyclePage, CycleSummary, rows, limit)
 
 
 @router.get("/{cycle_id}", response_model=CycleRead, responses=problems(service.CycleNotFound))

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index
 from school_inspection.db import Base
 from school_inspection.school.models import School
 
@@ -41,11 +41,7 @@ class Cycle(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("division_code", "start_year"),
         CheckConstraint("years > 0", name="years_positive"),
-        Index(
-            "ix_comprehensive_cycle_division_code",
-            "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
-        ),
+        division_index("comprehensive_cycle"),
     )
 
 

@@ -21,19 +21,6 @@ class YearPlan(BaseModel):
     planned: int
 
 
-class CycleRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
-    division_code: str
-    start_year: int
-    end_year: int
-    years: int
-    plan: list[YearPlan] = Field(description="Schools planned per year")
-    created_by: str
-    created_at: datetime
-
-
 class CycleSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -44,6 +31,10 @@ class CycleSummary(BaseModel):
     years: int
     created_by: str
     created_at: datetime
+
+
+class CycleRead(CycleSummary):
+    plan: list[YearPlan] = Field(description="Schools planned per year")
 
 
 class CyclePage(BaseModel):

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from dudao.auth.principal import Principal
 from dudao.clock import BUSINESS_TZ
-from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
+from dudao.divisions.tree import DivisionTree
 from dudao.errors import Conflict, NotFound
 from dudao.uow import UnitOfWork
 from school_inspection.cycle import repository
@@ -28,7 +28,7 @@ from school_inspection.cycle.schemas import (
     YearCoverage,
     YearPlan,
 )
-from school_inspection.school.service import DivisionOutsideJurisdiction
+from school_inspection.school.service import require_within
 from school_inspection.visit import repository as visits
 
 
@@ -70,13 +70,7 @@ def _cycle_read(cycle: Cycle, counts: list[tuple[int, int]]) -> CycleRead:
 
 
 async def plan(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: CyclePlan) -> CycleRead:
-    division = divisions.require(body.division_code)
-    if division.level != "county":
-        raise InvalidDivisionCode(
-            f"Cycles are planned per county, not for the {division.level} {division.code}"
-        )
-    if not who.can_see(body.division_code):
-        raise DivisionOutsideJurisdiction(f"{body.division_code} is outside your jurisdiction")
+    require_within(divisions, who, body.division_code, county=True)  # cycles are planned per county
     years = (await visits.effective_policy(uow.session, body.division_code)).comprehensive_cycle_years
     last_year = body.start_year + years - 1
     await repository.lock_division(uow.session, body.division_code)

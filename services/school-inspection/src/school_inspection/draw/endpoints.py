@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Response
+from fastapi import Response
 
-from dudao.auth.principal import Principal, Role
 from dudao.errors import problems
-from dudao.http.dependencies import UoW, require, runtime
+from dudao.http.dependencies import UoW
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
-from dudao.runtime import Runtime
+from dudao.pagination import Cursor, Limit, decode_cursor
 from school_inspection.draw import service
 from school_inspection.draw.schemas import (
     DrawCommit,
@@ -22,12 +19,12 @@ from school_inspection.draw.schemas import (
     DrawSummary,
     DrawVerification,
 )
+from school_inspection.inspector.service import INELIGIBLE
+from school_inspection.routes import Inspecting, Office, Rt, page_of
 from school_inspection.school.service import DivisionOutsideJurisdiction
 from school_inspection.visit.roster import UnknownInspectors
 
 router = transactional_router(prefix="/v1/draws", tags=["double-random draws"])
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Inspecting = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
 ALGORITHM = "school_inspection/draw/algorithm.py (standard library only; its docstring states the algorithm)"
 
 
@@ -35,18 +32,14 @@ ALGORITHM = "school_inspection/draw/algorithm.py (standard library only; its doc
     "",
     status_code=201,
     response_model=DrawRead,
-    responses=problems(
-        DivisionOutsideJurisdiction, service.PoolTooSmall, service.InspectorPoolRequired, UnknownInspectors
-    ),
+    responses=problems(DivisionOutsideJurisdiction, service.PoolTooSmall, UnknownInspectors, *INELIGIBLE),
 )
-async def commit_draw(
-    body: DrawCommit, uow: UoW, who: Office, rt: Annotated[Runtime, Depends(runtime)], response: Response
-) -> DrawRead:
+async def commit_draw(body: DrawCommit, uow: UoW, who: Office, rt: Rt, response: Response) -> DrawRead:
     """Commit to a draw of N schools and M inspectors (双随机): give only the SHA-256 of your secret seed.
 
-    The candidate pools (the division's schools, its inspectors) and the pairs that must never be drawn
-    together (回避) are frozen now, with a nonce of the platform's; publish the response before revealing
-    the seed with ``POST /v1/draws/{id}/reveal``.
+    The candidate pools (the division's schools; its inspectors who may serve today, or those you name)
+    and the pairs that must never be drawn together (回避) are frozen now, with a nonce of the platform's;
+    publish the response before revealing the seed with ``POST /v1/draws/{id}/reveal``.
     """
     draw = await service.commit(uow, who, rt.divisions, body)
     response.headers["Location"] = f"/v1/draws/{draw.id}"
@@ -57,10 +50,7 @@ async def commit_draw(
 async def list_draws(uow: UoW, who: Inspecting, cursor: Cursor = None, limit: Limit = 50) -> DrawPage:
     """Draws within your jurisdiction, oldest first (without their pools: read one draw for those)."""
     rows = await service.page(uow, who, after=decode_cursor(cursor), limit=limit)
-    return DrawPage(
-        items=[DrawSummary.model_validate(d) for d in rows[:limit]],
-        next_cursor=next_cursor([d.id for d in rows], limit),
-    )
+    return page_of(DrawPage, DrawSummary, rows, limit)
 
 
 @router.get("/{draw_id}", response_model=DrawRead, responses=problems(service.DrawNotFound))

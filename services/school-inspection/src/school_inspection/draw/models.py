@@ -6,13 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import ARRAY, CheckConstraint, Index, String, Text, Uuid
+from sqlalchemy import ARRAY, CheckConstraint, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index, enum_column
 from school_inspection.db import Base
-from school_inspection.school.models import _stored_as_value
 
 
 class DrawStatus(StrEnum):
@@ -34,7 +33,7 @@ class Draw(IdMixin, Base):
     school_pool: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid()))  # sorted
     inspector_pool: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid()))  # sorted
     excluded_pairs: Mapped[list[list[str]]] = mapped_column(JSONB)  # sorted [inspector, school] pairs
-    status: Mapped[DrawStatus] = mapped_column(_stored_as_value(DrawStatus, 10))
+    status: Mapped[DrawStatus] = mapped_column(enum_column(DrawStatus, 10))
     seed: Mapped[str | None] = mapped_column(Text)
     drawn_school_ids: Mapped[list[UUID] | None] = mapped_column(ARRAY(Uuid()))
     drawn_inspector_ids: Mapped[list[UUID] | None] = mapped_column(ARRAY(Uuid()))
@@ -49,11 +48,7 @@ class Draw(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("school_count > 0 AND inspector_count > 0", name="counts_positive"),
         CheckConstraint("(status = 'committed') = (seed IS NULL)", name="seed_once_revealed"),
-        Index(
-            "ix_random_draw_division_code",
-            "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
-        ),
+        division_index("random_draw"),
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook

@@ -31,7 +31,8 @@ class DrawCommit(StrictModel):
         default=None,
         min_length=1,
         max_length=2000,
-        description="The inspectors to draw from; omitted: the inspector registry's pool for the division",
+        description="The inspectors to draw from, each able to serve today; omitted: every inspector of the "
+        "division who may serve today (appointed, within a term if part-time, pre-service trained)",
     )
 
 

@@ -16,7 +16,9 @@ from dudao.uow import UnitOfWork
 from school_inspection.draw import algorithm, repository
 from school_inspection.draw.models import Draw, DrawStatus
 from school_inspection.draw.schemas import DrawCommit
-from school_inspection.school.service import DivisionOutsideJurisdiction
+from school_inspection.inspector import repository as registry
+from school_inspection.problems import field_error
+from school_inspection.school.service import require_within
 from school_inspection.visit import roster
 
 
@@ -28,11 +30,6 @@ class DrawNotFound(NotFound):
 class PoolTooSmall(InvalidInput):
     type = "draw-pool-too-small"
     title = "The pool holds fewer candidates than the draw asks for"
-
-
-class InspectorPoolRequired(InvalidInput):
-    type = "inspector-pool-required"
-    title = "Name the inspectors to draw from: there is no inspector registry to take them from"
 
 
 class SeedMismatch(InvalidInput):
@@ -50,41 +47,19 @@ class NotRevealed(Conflict):
     title = "The draw's seed has not been revealed yet"
 
 
-def _field_error(error: type[InvalidInput], field: str, message: str) -> InvalidInput:
-    return error(
-        f"{field}: {message}", errors=[{"field": field, "in": "body", "message": message, "code": error.type}]
-    )
-
-
-async def _inspector_pool(uow: UnitOfWork, who: Principal, body: DrawCommit, prefix: str) -> list[UUID]:
-    registry = await roster.draw_pool(uow.session, prefix)
-    if body.inspector_ids is None:
-        if registry is None:
-            raise InspectorPoolRequired("Send inspector_ids: the inspectors eligible for this draw")
-        return sorted(set(registry))
-    if len(set(body.inspector_ids)) != len(body.inspector_ids):
-        raise _field_error(InvalidInput, "inspector_ids", "names an inspector twice")
-    await roster.require_known(uow.session, who, body.inspector_ids)
-    if registry is not None and (strangers := set(body.inspector_ids) - set(registry)):
-        raise roster.UnknownInspectors(
-            f"Not in the division's pool of inspectors: {', '.join(sorted(map(str, strangers)))}"
-        )
-    return sorted(body.inspector_ids)
-
-
 async def commit(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: DrawCommit) -> Draw:
     """Record the commitment and freeze the pools; a fresh nonce stops the office grinding seeds."""
-    divisions.require(body.division_code)
-    if not who.can_see(body.division_code):
-        raise DivisionOutsideJurisdiction(f"{body.division_code} is outside your jurisdiction")
+    require_within(divisions, who, body.division_code)
     prefix = jurisdiction_prefix(body.division_code)
     schools = await repository.school_pool(uow.session, prefix, body.school_types)
     if body.school_count > len(schools):
-        raise _field_error(PoolTooSmall, "school_count", f"the pool holds {len(schools)} schools")
-    inspectors = await _inspector_pool(uow, who, body, prefix)
+        raise field_error(PoolTooSmall, "school_count", f"the pool holds {len(schools)} schools")
+    if body.inspector_ids is not None and len(set(body.inspector_ids)) != len(body.inspector_ids):
+        raise field_error(InvalidInput, "inspector_ids", "names an inspector twice")
+    inspectors = await roster.draw_pool(uow, who, prefix, body.inspector_ids)
     if body.inspector_count > len(inspectors):
-        raise _field_error(PoolTooSmall, "inspector_count", f"the pool holds {len(inspectors)} inspectors")
-    recused = await roster.recused_pairs(uow.session, inspectors, schools)
+        raise field_error(PoolTooSmall, "inspector_count", f"the pool holds {len(inspectors)} inspectors")
+    recused = await registry.recused_pairs(uow.session, inspectors, schools)
     now = uow.clock.now()
     draw = await repository.add(
         uow.session,
@@ -142,7 +117,7 @@ async def reveal(uow: UnitOfWork, who: Principal, draw_id: UUID, seed: str) -> D
     if draw.status != DrawStatus.COMMITTED:
         raise AlreadyRevealed(f"Draw {draw_id} was revealed at {draw.revealed_at}")
     if algorithm.seed_hash(seed) != draw.seed_hash:
-        raise _field_error(SeedMismatch, "seed", "its SHA-256 differs from the committed seed_hash")
+        raise field_error(SeedMismatch, "seed", "its SHA-256 differs from the committed seed_hash")
     outcome = recompute(draw, seed)
     now = uow.clock.now()
     draw.seed = seed

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Header, Path, Query, Response
+from fastapi import Query, Response
 
-from dudao.auth.principal import Principal, Role
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
-from dudao.http.dependencies import UoW, require, runtime
+from dudao.http.dependencies import UoW
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
-from dudao.runtime import Runtime
+from dudao.pagination import Cursor, Limit, decode_cursor
 from school_inspection.inspector import service
 from school_inspection.inspector.models import (
     ConflictOfInterest,
@@ -50,20 +48,10 @@ from school_inspection.inspector.schemas import (
     TrainingPage,
     TrainingRead,
 )
-from school_inspection.school.service import DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.routes import DivisionPath, IfMatch, Inspecting, Office, Rt, Within, page_of
+from school_inspection.school.service import DivisionNotVisible, DivisionOutsideJurisdiction, SchoolNotFound
 
 router = transactional_router(tags=["inspectors"])
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Reader = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
-Rt = Annotated[Runtime, Depends(runtime)]
-Division = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="6-digit division code")]
-IfMatch = Annotated[str | None, Header()]
-ELIGIBILITY = (
-    service.InspectorNotAppointed,
-    service.AppointmentEnded,
-    service.InspectorUntrained,
-    service.InspectorRecused,
-)
 
 
 def _detail(inspector: Inspector, response: Response) -> InspectorDetail:
@@ -82,11 +70,11 @@ def _policy(policy: InspectionPolicy, response: Response) -> PolicyRead:
 @router.get(
     "/v1/inspection-policy",
     response_model=PolicyRead,
-    responses=problems(service.DivisionNotVisible, InvalidDivisionCode),
+    responses=problems(DivisionNotVisible, InvalidDivisionCode),
 )
 async def get_effective_policy(
     uow: UoW,
-    who: Reader,
+    who: Inspecting,
     rt: Rt,
     response: Response,
     division: Annotated[
@@ -99,13 +87,10 @@ async def get_effective_policy(
 
 
 @router.get("/v1/inspection-policies", response_model=PolicyPage)
-async def list_policies(uow: UoW, who: Reader, cursor: Cursor = None, limit: Limit = 50) -> PolicyPage:
+async def list_policies(uow: UoW, who: Inspecting, cursor: Cursor = None, limit: Limit = 50) -> PolicyPage:
     """The policies set within your jurisdiction (the nationwide defaults are not among them)."""
     rows = await service.policy_page(uow, who, after=decode_cursor(cursor), limit=limit)
-    return PolicyPage(
-        items=[PolicyRead.model_validate(p) for p in rows[:limit]],
-        next_cursor=next_cursor([p.id for p in rows], limit),
-    )
+    return page_of(PolicyPage, PolicyRead, rows, limit)
 
 
 @router.put(
@@ -119,7 +104,7 @@ async def list_policies(uow: UoW, who: Reader, cursor: Cursor = None, limit: Lim
     },
 )
 async def set_policy(
-    division_code: Division,
+    division_code: DivisionPath,
     body: PolicyWrite,
     uow: UoW,
     who: Office,
@@ -155,13 +140,10 @@ async def recommend_inspector(
 @router.get("/v1/inspectors", response_model=InspectorPage)
 async def list_inspectors(
     uow: UoW,
-    who: Reader,
+    who: Inspecting,
     cursor: Cursor = None,
     limit: Limit = 50,
-    within: Annotated[
-        str | None,
-        Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only inspectors under this division-code prefix"),
-    ] = None,
+    within: Within = None,
     status: Annotated[InspectorStatus | None, Query()] = None,
     employment: Annotated[Employment | None, Query()] = None,
 ) -> InspectorPage:
@@ -175,10 +157,7 @@ async def list_inspectors(
         status=status,
         employment=employment,
     )
-    return InspectorPage(
-        items=[InspectorRead.model_validate(i) for i in rows[:limit]],
-        next_cursor=next_cursor([i.id for i in rows], limit),
-    )
+    return page_of(InspectorPage, InspectorRead, rows, limit)
 
 
 @router.get(
@@ -186,7 +165,7 @@ async def list_inspectors(
     response_model=InspectorDetail,
     responses=problems(service.InspectorNotFound),
 )
-async def get_inspector(inspector_id: UUID, uow: UoW, who: Reader, response: Response) -> InspectorDetail:
+async def get_inspector(inspector_id: UUID, uow: UoW, who: Inspecting, response: Response) -> InspectorDetail:
     """One inspector with the appointment steps and terms; 404 outside your jurisdiction."""
     return _detail(await service.get(uow, who, inspector_id), response)
 
@@ -269,16 +248,13 @@ async def record_training(inspector_id: UUID, body: TrainingCreate, uow: UoW, wh
     responses=problems(service.InspectorNotFound),
 )
 async def list_training(
-    inspector_id: UUID, uow: UoW, who: Reader, cursor: Cursor = None, limit: Limit = 50
+    inspector_id: UUID, uow: UoW, who: Inspecting, cursor: Cursor = None, limit: Limit = 50
 ) -> TrainingPage:
     """The inspector's training ledger, oldest record first."""
     rows = await service.ledger_page(
         uow, who, inspector_id, TrainingRecord, after=decode_cursor(cursor), limit=limit
     )
-    return TrainingPage(
-        items=[TrainingRead.model_validate(r) for r in rows[:limit]],
-        next_cursor=next_cursor([r.id for r in rows], limit),
-    )
+    return page_of(TrainingPage, TrainingRead, rows, limit)
 
 
 @router.post(
@@ -309,10 +285,7 @@ async def list_conflicts(
     rows = await service.ledger_page(
         uow, who, inspector_id, ConflictOfInterest, after=decode_cursor(cursor), limit=limit
     )
-    return ConflictPage(
-        items=[ConflictRead.model_validate(r) for r in rows[:limit]],
-        next_cursor=next_cursor([r.id for r in rows], limit),
-    )
+    return page_of(ConflictPage, ConflictRead, rows, limit)
 
 
 @router.post(
@@ -345,10 +318,7 @@ async def list_reviews(
     rows = await service.ledger_page(
         uow, who, inspector_id, PerformanceReview, after=decode_cursor(cursor), limit=limit
     )
-    return ReviewPage(
-        items=[ReviewRead.model_validate(r) for r in rows[:limit]],
-        next_cursor=next_cursor([r.id for r in rows], limit),
-    )
+    return page_of(ReviewPage, ReviewRead, rows, limit)
 
 
 # --- assignments --------------------------------------------------------------------------------------
@@ -361,7 +331,7 @@ async def list_reviews(
     responses=problems(
         service.InspectorNotFound,
         SchoolNotFound,
-        *ELIGIBILITY,
+        *service.CANNOT_SERVE,
         service.SchoolOutsideInspectorDivision,
         service.SchoolAlreadyCovered,
         service.InspectorOverLoad,
@@ -386,7 +356,7 @@ async def assign_responsible_inspector(
 @router.get("/v1/assignments", response_model=AssignmentPage)
 async def list_assignments(
     uow: UoW,
-    who: Reader,
+    who: Inspecting,
     cursor: Cursor = None,
     limit: Limit = 50,
     school_id: Annotated[UUID | None, Query()] = None,
@@ -403,10 +373,7 @@ async def list_assignments(
         inspector_id=inspector_id,
         current=current,
     )
-    return AssignmentPage(
-        items=[AssignmentRead.model_validate(a) for a in rows[:limit]],
-        next_cursor=next_cursor([a.id for a in rows], limit),
-    )
+    return page_of(AssignmentPage, AssignmentRead, rows, limit)
 
 
 @router.post(

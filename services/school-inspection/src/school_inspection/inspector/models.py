@@ -10,9 +10,9 @@ from uuid import UUID
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index, enum_column
 from school_inspection.db import Base
-from school_inspection.school.models import School, stored_as_value
+from school_inspection.school.models import School
 
 
 class Employment(StrEnum):
@@ -85,7 +85,7 @@ class InspectionPolicy(IdMixin, Base):
     max_schools_per_inspector: Mapped[int]
     dedicated_enrolment_threshold: Mapped[int]
     max_schools_per_zone: Mapped[int]
-    min_degree: Mapped[Degree] = mapped_column(stored_as_value(Degree, 20))
+    min_degree: Mapped[Degree] = mapped_column(enum_column(Degree, 20))
     min_education_years: Mapped[int]
     version: Mapped[int] = mapped_column(default=1)
     updated_by: Mapped[str] = mapped_column(String(200))
@@ -108,13 +108,13 @@ class Inspector(IdMixin, Base):
 
     division_code: Mapped[str] = mapped_column(String(6))  # the office that appoints
     name: Mapped[str] = mapped_column(String(100))
-    employment: Mapped[Employment] = mapped_column(stored_as_value(Employment, 10))
-    degree: Mapped[Degree] = mapped_column(stored_as_value(Degree, 20))
+    employment: Mapped[Employment] = mapped_column(enum_column(Employment, 10))
+    degree: Mapped[Degree] = mapped_column(enum_column(Degree, 20))
     education_work_years: Mapped[int]
     contact_phone: Mapped[str] = mapped_column(String(40))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     photo_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[InspectorStatus] = mapped_column(stored_as_value(InspectorStatus, 20))
+    status: Mapped[InspectorStatus] = mapped_column(enum_column(InspectorStatus, 20))
     appointed_on: Mapped[date | None]
     ended_on: Mapped[date | None]
     end_reason: Mapped[str | None] = mapped_column(String(40))
@@ -129,11 +129,7 @@ class Inspector(IdMixin, Base):
 
     __table_args__ = (
         CheckConstraint("education_work_years >= 0", name="education_work_years_not_negative"),
-        Index(
-            "ix_inspector_division_code",
-            "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
-        ),
+        division_index("inspector"),
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
@@ -143,7 +139,7 @@ class InspectorAppointmentStep(IdMixin, Base):
     __tablename__ = "inspector_appointment_step"
 
     inspector_id: Mapped[UUID] = mapped_column(ForeignKey(Inspector.id))
-    step: Mapped[AppointmentStep] = mapped_column(stored_as_value(AppointmentStep, 20))
+    step: Mapped[AppointmentStep] = mapped_column(enum_column(AppointmentStep, 20))
     step_date: Mapped[date]
     acted_by: Mapped[str] = mapped_column(String(200))  # the person or body that took the step
     document_number: Mapped[str | None] = mapped_column(String(100))  # 文号 of a notice or announcement
@@ -178,7 +174,7 @@ class TrainingRecord(IdMixin, Base):
     __tablename__ = "inspector_training"
 
     inspector_id: Mapped[UUID] = mapped_column(ForeignKey(Inspector.id))
-    kind: Mapped[TrainingKind] = mapped_column(stored_as_value(TrainingKind, 20))
+    kind: Mapped[TrainingKind] = mapped_column(enum_column(TrainingKind, 20))
     title: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str | None] = mapped_column(String(200))
     held_on: Mapped[date]
@@ -199,7 +195,7 @@ class ConflictOfInterest(IdMixin, Base):
 
     inspector_id: Mapped[UUID] = mapped_column(ForeignKey(Inspector.id))
     school_id: Mapped[UUID] = mapped_column(ForeignKey(School.id))
-    kind: Mapped[ConflictKind] = mapped_column(stored_as_value(ConflictKind, 20))
+    kind: Mapped[ConflictKind] = mapped_column(enum_column(ConflictKind, 20))
     description: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime]
@@ -214,7 +210,7 @@ class PerformanceReview(IdMixin, Base):
 
     inspector_id: Mapped[UUID] = mapped_column(ForeignKey(Inspector.id))
     year: Mapped[int]
-    rating: Mapped[Rating] = mapped_column(stored_as_value(Rating, 20))
+    rating: Mapped[Rating] = mapped_column(enum_column(Rating, 20))
     comments: Mapped[str | None] = mapped_column(Text)
     reviewed_on: Mapped[date]
     recorded_by: Mapped[str] = mapped_column(String(200))
@@ -243,11 +239,7 @@ class Assignment(IdMixin, Base):
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
         Index("ix_responsible_assignment_school_id", "school_id", "starts_on"),
         Index("ix_responsible_assignment_inspector_id", "inspector_id", "starts_on"),
-        Index(
-            "ix_responsible_assignment_division_code",
-            "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
-        ),
+        division_index("responsible_assignment"),
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook

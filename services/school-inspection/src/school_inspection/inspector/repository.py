@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Date, Row, Select, cast, exists, func, or_, select
+from sqlalchemy import ARRAY, Row, Uuid, any_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.types import TypeEngine
 
 from dudao.auth.principal import Principal
-from dudao.clock import BUSINESS_TZ
 from dudao.jurisdiction import visible_to
 from school_inspection.inspector.models import (
     Assignment,
@@ -26,45 +27,34 @@ from school_inspection.inspector.models import (
     TrainingKind,
     TrainingRecord,
 )
+from school_inspection.queries import in_force, listed
 from school_inspection.school.models import School
 
 Ledger = TypeVar("Ledger", TrainingRecord, ConflictOfInterest, PerformanceReview)
 
 
+_UUID_ARRAY: TypeEngine[Any] = ARRAY(Uuid())
+
+
+def _uuid_array(ids: Collection[UUID]) -> BindParameter[list[UUID]]:
+    return bindparam(None, list(ids), type_=_UUID_ARRAY)
+
+
 # --- policy -------------------------------------------------------------------------------------------
-
-
-S = TypeVar("S", bound=Select[Any])
-
-
-def _in_force(stmt: S, policy: Any, division_code: Any) -> S:
-    """``stmt`` narrowed to the policy row with the longest prefix of ``division_code``."""
-    return (
-        stmt.where(func.starts_with(division_code, policy.division_prefix))
-        .order_by(func.length(policy.division_prefix).desc())
-        .limit(1)
-    )
 
 
 def policy_value(threshold: InstrumentedAttribute[int], division_code: Any) -> ColumnElement[int]:
     """One threshold in force for ``division_code``, a value or a correlated column."""
     policy = aliased(InspectionPolicy)
-    return _in_force(select(getattr(policy, threshold.key)), policy, division_code).scalar_subquery()
+    return in_force(
+        select(getattr(policy, threshold.key)), policy.division_prefix, division_code
+    ).scalar_subquery()
 
 
 async def policy_for(session: AsyncSession, division_code: str) -> InspectionPolicy:
     """The policy in force for a division; the seeded row for the empty prefix always matches."""
-    stmt = _in_force(select(InspectionPolicy), InspectionPolicy, division_code)
+    stmt = in_force(select(InspectionPolicy), InspectionPolicy.division_prefix, division_code)
     return (await session.execute(stmt)).scalar_one()
-
-
-async def policy_row(
-    session: AsyncSession, prefix: str, *, for_update: bool = False
-) -> InspectionPolicy | None:
-    stmt = select(InspectionPolicy).where(InspectionPolicy.division_prefix == prefix)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def policy_page(
@@ -110,9 +100,7 @@ async def page(
     status: InspectorStatus | None,
     employment: Employment | None,
 ) -> list[Inspector]:
-    stmt = visible_to(select(Inspector), who, Inspector.division_code)
-    if within:
-        stmt = stmt.where(Inspector.division_code.startswith(within, autoescape=True))
+    stmt = listed(select(Inspector), who, Inspector.division_code, within)
     if status is not None:
         stmt = stmt.where(Inspector.status == status)
     if employment is not None:
@@ -132,33 +120,69 @@ async def ledger_page(
     return list((await session.execute(stmt.order_by(model.id).limit(limit))).scalars())
 
 
+async def visible_among(
+    session: AsyncSession, who: Principal, inspector_ids: Collection[UUID]
+) -> list[Inspector]:
+    """Those of these inspectors ``who`` can see."""
+    stmt = visible_to(select(Inspector), who, Inspector.division_code).where(
+        Inspector.id == any_(_uuid_array(inspector_ids))
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+def pre_service_trained(inspector_id: UUID | InstrumentedAttribute[UUID]) -> ColumnElement[bool]:
+    """The inspector (an id, or a correlated column) has pre-service training (岗前培训) on record."""
+    return exists().where(
+        TrainingRecord.inspector_id == inspector_id, TrainingRecord.kind == TrainingKind.PRE_SERVICE
+    )
+
+
+def _in_term(inspector_id: UUID | InstrumentedAttribute[UUID], day: date) -> ColumnElement[bool]:
+    """A term of the inspector covers ``day``."""
+    return exists().where(
+        InspectorTerm.inspector_id == inspector_id,
+        InspectorTerm.starts_on <= day,
+        InspectorTerm.ends_on >= day,
+    )
+
+
 async def has_pre_service_training(session: AsyncSession, inspector_id: UUID) -> bool:
-    stmt = select(
-        exists().where(
-            TrainingRecord.inspector_id == inspector_id, TrainingRecord.kind == TrainingKind.PRE_SERVICE
-        )
-    )
-    return bool((await session.execute(stmt)).scalar_one())
-
-
-async def is_recused(session: AsyncSession, inspector_id: UUID, school_id: UUID) -> bool:
-    stmt = select(
-        exists().where(
-            ConflictOfInterest.inspector_id == inspector_id, ConflictOfInterest.school_id == school_id
-        )
-    )
-    return bool((await session.execute(stmt)).scalar_one())
+    return bool((await session.execute(select(pre_service_trained(inspector_id)))).scalar_one())
 
 
 async def term_covers(session: AsyncSession, inspector_id: UUID, day: date) -> bool:
-    stmt = select(
-        exists().where(
-            InspectorTerm.inspector_id == inspector_id,
-            InspectorTerm.starts_on <= day,
-            InspectorTerm.ends_on >= day,
-        )
+    return bool((await session.execute(select(_in_term(inspector_id, day)))).scalar_one())
+
+
+async def recused_pairs(
+    session: AsyncSession, inspector_ids: Collection[UUID], school_ids: Collection[UUID]
+) -> set[tuple[UUID, UUID]]:
+    """The (inspector, school) pairs among these that a conflict of interest keeps apart (回避).
+
+    Array parameters, not IN lists: a draw's pools may hold more ids than a statement has parameters.
+    """
+    stmt = select(ConflictOfInterest.inspector_id, ConflictOfInterest.school_id).where(
+        ConflictOfInterest.inspector_id == any_(_uuid_array(inspector_ids)),
+        ConflictOfInterest.school_id == any_(_uuid_array(school_ids)),
     )
-    return bool((await session.execute(stmt)).scalar_one())
+    return {(inspector, school) for inspector, school in await session.execute(stmt)}
+
+
+async def draw_pool(session: AsyncSession, division_prefix: str, on: date) -> list[UUID]:
+    """The inspectors appointed under ``division_prefix`` who may serve on ``on``, ascending: an announced
+    appointment that has not ended, within a current term if part-time, with pre-service training on record.
+    """
+    stmt = (
+        select(Inspector.id)
+        .where(
+            Inspector.division_code.startswith(division_prefix, autoescape=True),
+            Inspector.status == InspectorStatus.APPOINTED,
+            or_(Inspector.employment == Employment.FULL_TIME, _in_term(Inspector.id, on)),
+            pre_service_trained(Inspector.id),
+        )
+        .order_by(Inspector.id)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def review_exists(session: AsyncSession, inspector_id: UUID, year: int) -> bool:
@@ -171,7 +195,7 @@ async def review_exists(session: AsyncSession, inspector_id: UUID, year: int) ->
 # --- assignments --------------------------------------------------------------------------------------
 
 
-def current_on(day: date | ColumnElement[date]) -> tuple[ColumnElement[bool], ...]:
+def current_on(day: date) -> tuple[ColumnElement[bool], ...]:
     """An assignment in force on ``day``."""
     return Assignment.starts_on <= day, or_(Assignment.ends_on.is_(None), Assignment.ends_on >= day)
 
@@ -256,22 +280,15 @@ async def assignment_page(
     return list((await session.execute(stmt.order_by(Assignment.id).limit(limit))).scalars())
 
 
-async def responsible_inspector(
-    session: AsyncSession, school_id: UUID, on: date | None = None
-) -> Inspector | None:
-    """The school's responsible inspector on ``on``, for the plate (a public read: no principal).
-
-    Callers with a unit of work pass ``on=uow.clock.today()``; without it, the database's date in
-    Asia/Shanghai is used.
-    """
-    day = on if on is not None else cast(func.timezone(BUSINESS_TZ.key, func.now()), Date)
+async def responsible_inspector(session: AsyncSession, school_id: UUID, on: date) -> Inspector | None:
+    """The school's responsible inspector on ``on``, for the plate (a public read: no principal)."""
     stmt = (
         select(Inspector)
         .join(Assignment, Assignment.inspector_id == Inspector.id)
         .where(
             Assignment.school_id == school_id,
             Inspector.status == InspectorStatus.APPOINTED,
-            *current_on(day),
+            *current_on(on),
         )
         .order_by(Assignment.starts_on.desc())
         .limit(1)

@@ -15,6 +15,7 @@ from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
 from dudao.errors import Conflict, InvalidInput, NotFound
 from dudao.etag import require_match
 from dudao.uow import UnitOfWork
+from school_inspection import policies
 from school_inspection.inspector import repository
 from school_inspection.inspector.models import (
     AppointmentStep,
@@ -43,9 +44,10 @@ from school_inspection.inspector.schemas import (
     TermRenewal,
     TrainingCreate,
 )
+from school_inspection.problems import field_error
 from school_inspection.school import repository as schools
 from school_inspection.school.models import School
-from school_inspection.school.service import DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.school.service import SchoolNotFound, require_within, visible_division
 
 ONE_DAY = timedelta(days=1)
 STEP_ORDER = list(AppointmentStep)
@@ -67,11 +69,6 @@ class InspectorNotFound(NotFound):
 class AssignmentNotFound(NotFound):
     type = "assignment-not-found"
     title = "No such assignment"
-
-
-class DivisionNotVisible(NotFound):
-    type = "division-not-found"
-    title = "No such division within your jurisdiction"
 
 
 class InvalidDate(InvalidInput):
@@ -119,6 +116,11 @@ class InspectorRecused(Conflict):
     title = "The inspector must recuse from this school"
 
 
+# What ``ensure_eligible`` and ``ensure_can_serve`` refuse with, for the routes that call them.
+INELIGIBLE = (InspectorNotAppointed, AppointmentEnded, InspectorUntrained)
+CANNOT_SERVE = (*INELIGIBLE, InspectorRecused)
+
+
 class InspectorOverLoad(Conflict):
     type = "inspector-over-load"
     title = "The inspector already covers as many schools as the ratio allows"
@@ -149,15 +151,9 @@ class AssignmentEnded(Conflict):
     title = "The assignment has already ended"
 
 
-def _bad_date(field: str, message: str) -> InvalidDate:
-    return InvalidDate(
-        message, errors=[{"field": field, "in": "body", "message": message, "code": "invalid_date"}]
-    )
-
-
 def _not_future(day: date, today: date, field: str) -> None:
     if day > today:
-        raise _bad_date(field, f"{day} is in the future (today is {today})")
+        raise field_error(InvalidDate, field, f"{day} is in the future (today is {today})")
 
 
 def _add_years(day: date, years: int) -> date:
@@ -168,15 +164,6 @@ def _add_years(day: date, years: int) -> date:
 
 
 # --- policy -------------------------------------------------------------------------------------------
-
-
-def visible_division(who: Principal, divisions: DivisionTree, division_code: str | None) -> str:
-    """The division a report or policy read is about: the caller's own by default, 404 outside it."""
-    code = division_code or who.division
-    divisions.require(code)
-    if not who.can_see(code):
-        raise DivisionNotVisible(f"{code} is not within your jurisdiction")
-    return code
 
 
 async def effective_policy(
@@ -194,26 +181,9 @@ async def set_policy(
     body: PolicyWrite,
 ) -> tuple[InspectionPolicy, bool]:
     """Create or replace the policy of a jurisdiction; True when it was created."""
-    divisions.require(division_code)
-    if not who.can_see(division_code):
-        raise DivisionOutsideJurisdiction(f"{division_code} is outside your jurisdiction")
-    prefix = jurisdiction_prefix(division_code)
-    now = uow.clock.now()
-    policy = await repository.policy_row(uow.session, prefix, for_update=True)
-    created = policy is None
-    if policy is None:
-        policy = InspectionPolicy(
-            division_prefix=prefix, **body.model_dump(), updated_by=who.sub, updated_at=now
-        )
-        await repository.add(uow.session, policy)
-    else:
-        require_match(if_match, policy.id, policy.version)
-        for field, value in body.model_dump().items():
-            setattr(policy, field, value)
-        policy.updated_by, policy.updated_at = who.sub, now
-        await uow.session.flush()
-    uow.record("inspection_policy.set", "inspection_policy", policy.id, division_code, **body.model_dump())
-    return policy, created
+    return await policies.put(
+        uow, who, divisions, InspectionPolicy, division_code, if_match, body.model_dump()
+    )
 
 
 async def policy_page(
@@ -262,9 +232,7 @@ async def recommend(
     uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: InspectorCreate
 ) -> Inspector:
     """Record a recommendation (推荐): the inspector's record starts with its first appointment step."""
-    divisions.require(body.division_code)
-    if not who.can_see(body.division_code):
-        raise DivisionOutsideJurisdiction(f"{body.division_code} is outside your jurisdiction")
+    require_within(divisions, who, body.division_code)
     _not_future(body.recommendation.date, uow.clock.today(), "recommendation.date")
     now = uow.clock.now()
     inspector = Inspector(
@@ -344,7 +312,7 @@ async def take_step(uow: UnitOfWork, who: Principal, inspector_id: UUID, body: S
     _not_future(body.date, today, "date")
     previous = inspector.steps[-1].step_date
     if body.date < previous:
-        raise _bad_date("date", f"{body.date} is before the previous step's date {previous}")
+        raise field_error(InvalidDate, "date", f"{body.date} is before the previous step's date {previous}")
     policy = await repository.policy_for(uow.session, inspector.division_code)
     if body.step in QUALIFYING_STEPS:
         _require_qualified(inspector, policy)
@@ -402,7 +370,9 @@ async def renew_term(uow: UnitOfWork, who: Principal, inspector_id: UUID, body: 
     last = inspector.terms[-1]
     starts_on = body.starts_on or last.ends_on + ONE_DAY
     if starts_on <= last.ends_on:
-        raise _bad_date("starts_on", f"The current term runs to {last.ends_on}; a new one starts after it")
+        raise field_error(
+            InvalidDate, "starts_on", f"The current term runs to {last.ends_on}; a new one starts after it"
+        )
     policy = await repository.policy_for(uow.session, inspector.division_code)
     run = _consecutive_run(inspector.terms) + 1 if starts_on == last.ends_on + ONE_DAY else 1
     if run > policy.max_consecutive_terms:
@@ -523,8 +493,10 @@ async def record_review(
     _not_future(body.reviewed_on, today, "reviewed_on")
     assert inspector.appointed_on is not None  # every appointed inspector has its announcement date
     if not inspector.appointed_on.year <= body.year <= body.reviewed_on.year:
-        raise _bad_date(
-            "year", f"A review of {body.year} must be of a year served, and not dated before that year ends"
+        raise field_error(
+            InvalidDate,
+            "year",
+            f"A review of {body.year} must be of a year served, and not dated before that year ends",
         )
     if await repository.review_exists(uow.session, inspector.id, body.year):
         raise ReviewExists(f"Inspector {inspector.id} already has a review for {body.year}")
@@ -570,12 +542,10 @@ async def ledger_page(
 # --- eligibility and assignments ----------------------------------------------------------------------
 
 
-async def ensure_can_serve(uow: UnitOfWork, inspector: Inspector, school: School, on: date) -> None:
-    """May this inspector act at this school on that day (an assignment, a visit, a draw)?
-
-    Only an announced appointment (a part-time inspector within a term), with pre-service training on
-    record, and no conflict of interest with the school.
-    """
+async def ensure_eligible(uow: UnitOfWork, inspector: Inspector, on: date) -> None:
+    """May this inspector serve at all on that day? Only an announced appointment that has not ended (a
+    part-time inspector within a term), with pre-service training on record: the rules
+    ``repository.draw_pool`` applies in one query."""
     _require_serving(inspector)
     if inspector.employment == Employment.PART_TIME and not await repository.term_covers(
         uow.session, inspector.id, on
@@ -583,7 +553,13 @@ async def ensure_can_serve(uow: UnitOfWork, inspector: Inspector, school: School
         raise InspectorNotAppointed(f"No term of inspector {inspector.id} covers {on}")
     if not await repository.has_pre_service_training(uow.session, inspector.id):
         raise InspectorUntrained(f"Record inspector {inspector.id}'s pre-service training (岗前培训) first")
-    if await repository.is_recused(uow.session, inspector.id, school.id):
+
+
+async def ensure_can_serve(uow: UnitOfWork, inspector: Inspector, school: School, on: date) -> None:
+    """May this inspector act at this school on that day (an assignment, a visit)? Eligible, and with no
+    conflict of interest with the school."""
+    await ensure_eligible(uow, inspector, on)
+    if await repository.recused_pairs(uow.session, [inspector.id], [school.id]):
         raise InspectorRecused(f"Inspector {inspector.id} has a conflict of interest with school {school.id}")
 
 
@@ -612,7 +588,7 @@ async def assign(uow: UnitOfWork, who: Principal, body: AssignmentCreate) -> Ass
     """Make an inspector a school's responsible inspector (责任督学) from ``starts_on``."""
     start = body.starts_on or uow.clock.today()
     if body.ends_on is not None and body.ends_on < start:
-        raise _bad_date("ends_on", f"{body.ends_on} is before the start {start}")
+        raise field_error(InvalidDate, "ends_on", f"{body.ends_on} is before the start {start}")
     # Locks the school, then the inspector: concurrent assignments of either wait their turn.
     school = await schools.get_visible(uow.session, who, body.school_id, for_update=True)
     if school is None:
@@ -670,9 +646,11 @@ async def end_assignment(
     if assignment.ends_on is not None and assignment.ends_on < today:
         raise AssignmentEnded(f"Assignment {assignment.id} ended on {assignment.ends_on}")
     if ends_on < assignment.starts_on:
-        raise _bad_date("ends_on", f"{ends_on} is before the assignment's start {assignment.starts_on}")
+        raise field_error(
+            InvalidDate, "ends_on", f"{ends_on} is before the assignment's start {assignment.starts_on}"
+        )
     if assignment.ends_on is not None and ends_on > assignment.ends_on:
-        raise _bad_date("ends_on", f"The assignment already ends on {assignment.ends_on}")
+        raise field_error(InvalidDate, "ends_on", f"The assignment already ends on {assignment.ends_on}")
     assignment.ends_on, assignment.end_reason = ends_on, "ended"
     assignment.updated_at = uow.clock.now()
     await uow.session.flush()

@@ -5,25 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Header, Path, Response
+from fastapi import Path, Response
 
-from dudao.auth.principal import Principal, Role
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
-from dudao.http.dependencies import CurrentPrincipal, PublicUoW, UoW, require, runtime
+from dudao.http.dependencies import CurrentPrincipal, PublicUoW, UoW
 from dudao.http.routing import transactional_router
-from dudao.runtime import Runtime
 from school_inspection.plate import service
 from school_inspection.plate.models import ComplaintChannel, Plate
 from school_inspection.plate.schemas import ChannelRead, ChannelWrite, PlateRead, PlateWrite, PublicPlate
+from school_inspection.routes import IfMatch, Inspecting, Office, Rt
 from school_inspection.school.schemas import SCHOOL_CODE_PATTERN
 from school_inspection.school.service import DivisionOutsideJurisdiction, SchoolNotFound
 
 router = transactional_router(tags=["plates"])
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Inspecting = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
-IfMatch = Annotated[str | None, Header()]
 CountyCode = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="A county-level division code")]
 # How long portals and QR-code scans may cache a plate.
 PUBLIC_MAX_AGE = 300
@@ -50,7 +46,9 @@ async def read_plate(
     response: Response,
 ) -> PublicPlate:
     """A school's published plate, without authentication: the responsible inspector's name, photo and
-    phone, the supervision items and the county's complaint channel. 404 if none is published."""
+    phone (the school's current responsible inspector, unless the office chose whom the plate shows), the
+    supervision items and the county's complaint channel. Nothing else about the inspector. 404 if none is
+    published."""
     plate = await service.public_plate(uow, school_code)
     response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
     return plate
@@ -68,7 +66,8 @@ async def put_plate(
     school_id: UUID, body: PlateWrite, uow: UoW, who: Office, response: Response, if_match: IfMatch = None
 ) -> PlateRead:
     """Set what a school's plate shows (201 when new); replacing it needs ``If-Match``. Publishing needs
-    the county's complaint channel."""
+    the county's complaint channel. Leave out the inspector fields for the plate to show the school's
+    current responsible inspector, following each assignment; give all three to show someone else."""
     plate, created = await service.put_plate(uow, who, school_id, if_match, body)
     return _plate(plate, response, created)
 
@@ -99,7 +98,7 @@ async def put_channel(
     uow: UoW,
     who: Office,
     response: Response,
-    rt: Annotated[Runtime, Depends(runtime)],
+    rt: Rt,
     if_match: IfMatch = None,
 ) -> ChannelRead:
     """Set a county's complaint channel (phone, URL or both), shown on its schools' plates (201 when new);

@@ -5,25 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index
 from school_inspection.db import Base
 from school_inspection.school.models import School
 
 
 class Plate(IdMixin, Base):
-    """What the office publishes for a school: publishing a person's photo and phone is a deliberate act,
-    so the plate holds what it shows rather than deriving it from the inspector records."""
+    """What the office publishes for a school: only a published plate is public.
+
+    The inspector shown is the school's current responsible inspector (责任督学), unless the office set
+    the three inspector fields to show someone else: all three, or none.
+    """
 
     __tablename__ = "plate"
 
     school_id: Mapped[UUID] = mapped_column(ForeignKey(School.id), unique=True)
     division_code: Mapped[str] = mapped_column(String(6))  # the school's
-    inspector_name: Mapped[str] = mapped_column(String(50))
-    photo_url: Mapped[str] = mapped_column(String(500))
-    contact_phone: Mapped[str] = mapped_column(String(30))
+    inspector_name: Mapped[str | None] = mapped_column(String(50))
+    photo_url: Mapped[str | None] = mapped_column(String(500))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
     items: Mapped[list[str]] = mapped_column(ARRAY(String(30)))  # RoutineItem values, in display order
     published: Mapped[bool]
     version: Mapped[int] = mapped_column(default=1)
@@ -33,9 +36,11 @@ class Plate(IdMixin, Base):
 
     __table_args__ = (
         CheckConstraint("cardinality(items) > 0", name="has_items"),
-        Index(
-            "ix_plate_division_code", "division_code", postgresql_ops={"division_code": "text_pattern_ops"}
+        CheckConstraint(
+            "num_nulls(inspector_name, photo_url, contact_phone) IN (0, 3)",
+            name="inspector_whole",
         ),
+        division_index("plate"),
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook

@@ -12,17 +12,6 @@ from dudao.schemas import StrictModel
 from school_inspection.school.schemas import PersonName, Phone
 from school_inspection.visit.models import RoutineItem
 
-ITEM_LABELS: dict[RoutineItem, str] = {
-    RoutineItem.ADMINISTRATION: "学校管理与制度建设",
-    RoutineItem.ENROLMENT_FEES: "招生、收费与择校",
-    RoutineItem.CURRICULUM: "课程开设与课堂教学",
-    RoutineItem.PUPIL_WORKLOAD: "学生学业、体育锻炼与课业负担",
-    RoutineItem.TEACHER_ETHICS: "教师师德与专业发展",
-    RoutineItem.CAMPUS_SAFETY: "校园、周边与交通安全",
-    RoutineItem.HYGIENE: "食堂、饮食、饮水与宿舍卫生",
-    RoutineItem.SCHOOL_ETHOS: "校风学风",
-}
-
 HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=500, description="An https:// URL")]
 
 
@@ -40,13 +29,24 @@ Items = Annotated[
 
 
 class PlateWrite(StrictModel):
-    inspector_name: PersonName
-    photo_url: HttpsUrl
-    contact_phone: Phone
+    """What the plate shows. Without the inspector fields it shows the school's current responsible
+    inspector (责任督学): name, photo and phone from the inspector registry, following each assignment.
+    With them (all three), it shows those instead."""
+
+    inspector_name: PersonName | None = None
+    photo_url: HttpsUrl | None = None
+    contact_phone: Phone | None = None
     items: Items = Field(
         default_factory=lambda: list(RoutineItem), description="Supervision items shown; default all eight"
     )
     published: bool = Field(description="Only a published plate is readable by the public")
+
+    @model_validator(mode="after")
+    def _inspector_whole(self) -> Self:
+        given = [self.inspector_name is not None, self.photo_url is not None, self.contact_phone is not None]
+        if any(given) and not all(given):
+            raise ValueError("give inspector_name, photo_url and contact_phone together, or none of them")
+        return self
 
 
 class PlateRead(BaseModel):
@@ -55,9 +55,9 @@ class PlateRead(BaseModel):
     id: UUID
     school_id: UUID
     division_code: str
-    inspector_name: str
-    photo_url: str
-    contact_phone: str
+    inspector_name: str | None = Field(description="null: the plate shows the current responsible inspector")
+    photo_url: str | None
+    contact_phone: str | None
     items: list[RoutineItem]
     published: bool
     version: int
@@ -88,8 +88,10 @@ class ChannelRead(BaseModel):
 
 
 class PublicInspector(BaseModel):
+    """All that is public about an inspector."""
+
     name: str
-    photo_url: str
+    photo_url: str | None
     phone: str
 
 
@@ -108,7 +110,9 @@ class PublicPlate(BaseModel):
 
     school_code: str
     school_name: str
-    responsible_inspector: PublicInspector
+    responsible_inspector: PublicInspector | None = Field(
+        description="null while the school has no responsible inspector"
+    )
     supervision_items: list[PublicItem]
     complaint_channel: PublicChannel
     updated_at: datetime

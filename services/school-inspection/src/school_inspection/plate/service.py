@@ -9,10 +9,10 @@ from dudao.divisions.tree import DivisionTree
 from dudao.errors import Conflict, NotFound
 from dudao.etag import require_match
 from dudao.uow import UnitOfWork
+from school_inspection.inspector import repository as inspectors
 from school_inspection.plate import repository
 from school_inspection.plate.models import ComplaintChannel, Plate
 from school_inspection.plate.schemas import (
-    ITEM_LABELS,
     ChannelWrite,
     PlateWrite,
     PublicChannel,
@@ -21,7 +21,7 @@ from school_inspection.plate.schemas import (
     PublicPlate,
 )
 from school_inspection.school import service as schools
-from school_inspection.visit.models import RoutineItem
+from school_inspection.visit.models import ITEM_LABELS, RoutineItem
 
 
 class PlateNotFound(NotFound):
@@ -88,6 +88,18 @@ async def get_plate(uow: UnitOfWork, who: Principal, school_id: UUID) -> Plate:
     return plate
 
 
+async def _shown_inspector(uow: UnitOfWork, plate: Plate) -> PublicInspector | None:
+    """The office's own choice, or else the school's responsible inspector today: nothing else of theirs."""
+    if plate.inspector_name is not None and plate.contact_phone is not None:
+        return PublicInspector(
+            name=plate.inspector_name, photo_url=plate.photo_url, phone=plate.contact_phone
+        )
+    inspector = await inspectors.responsible_inspector(uow.session, plate.school_id, on=uow.clock.today())
+    if inspector is None:
+        return None
+    return PublicInspector(name=inspector.name, photo_url=inspector.photo_url, phone=inspector.contact_phone)
+
+
 async def public_plate(uow: UnitOfWork, school_code: str) -> PublicPlate:
     found = await repository.published(uow.session, school_code)
     if found is None:
@@ -96,9 +108,7 @@ async def public_plate(uow: UnitOfWork, school_code: str) -> PublicPlate:
     return PublicPlate(
         school_code=school.school_code,
         school_name=school.name,
-        responsible_inspector=PublicInspector(
-            name=plate.inspector_name, photo_url=plate.photo_url, phone=plate.contact_phone
-        ),
+        responsible_inspector=await _shown_inspector(uow, plate),
         supervision_items=[
             PublicItem(code=RoutineItem(i), label=ITEM_LABELS[RoutineItem(i)]) for i in plate.items
         ],
@@ -116,7 +126,7 @@ async def put_channel(
     body: ChannelWrite,
 ) -> tuple[ComplaintChannel, bool]:
     """A county's complaint channel, set or replaced (replacing needs the ETag); True when created."""
-    schools.require_county(divisions, who, division_code)
+    schools.require_within(divisions, who, division_code, county=True)
     channel = await repository.channel(uow.session, who, division_code, for_update=True)
     created = channel is None
     if channel is None:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends
-
-from dudao.auth.principal import Principal, Role
 from dudao.errors import problems
-from dudao.http.dependencies import UoW, require, runtime
+from dudao.http.dependencies import UoW
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
+from dudao.pagination import Cursor, Limit, decode_cursor
 from dudao.rectification.service import OutsideJurisdiction
-from dudao.runtime import Runtime
 from school_inspection.principal import service
 from school_inspection.principal.schemas import EvaluationCreate, EvaluationPage, EvaluationRead
+from school_inspection.routes import Inspecting, Office, Rt, page_of
 from school_inspection.school.service import SchoolNotFound
 
 router = transactional_router(prefix="/v1/schools/{school_id}/principal-evaluations", tags=["principals"])
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Inspecting = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
 
 
 @router.post(
@@ -34,7 +28,7 @@ async def evaluate_principal(
     body: EvaluationCreate,
     uow: UoW,
     who: Office,
-    rt: Annotated[Runtime, Depends(runtime)],
+    rt: Rt,
 ) -> EvaluationRead:
     """Record a principal's term evaluation with per-dimension scores (0–100) and an overall grade.
 
@@ -50,7 +44,4 @@ async def list_evaluations(
 ) -> EvaluationPage:
     """A school's principal evaluations, oldest first; 404 for a school outside your jurisdiction."""
     rows = await service.page(uow, who, school_id, after=decode_cursor(cursor), limit=limit)
-    return EvaluationPage(
-        items=[EvaluationRead.model_validate(e) for e in rows[:limit]],
-        next_cursor=next_cursor([e.id for e in rows], limit),
-    )
+    return page_of(EvaluationPage, EvaluationRead, rows, limit)

@@ -10,9 +10,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, enum_column
 from school_inspection.db import Base
-from school_inspection.school.models import School, stored_as_value
+from school_inspection.school.models import School
 
 
 class Grade(StrEnum):
@@ -32,7 +32,7 @@ class PrincipalEvaluation(IdMixin, Base):
     term_end: Mapped[date]
     evaluator: Mapped[str] = mapped_column(String(200))
     scores: Mapped[dict[str, int]] = mapped_column(JSONB)  # dimension → 0..100
-    grade: Mapped[Grade] = mapped_column(stored_as_value(Grade, 10))
+    grade: Mapped[Grade] = mapped_column(enum_column(Grade, 10))
     comments: Mapped[str | None] = mapped_column(Text)
     rectification_id: Mapped[UUID | None]  # the finding a failing grade raised
     evaluated_by: Mapped[str] = mapped_column(String(200))

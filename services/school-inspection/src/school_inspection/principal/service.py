@@ -8,8 +8,8 @@ from dudao.auth.principal import Principal
 from dudao.divisions.tree import DivisionTree
 from dudao.errors import InvalidInput
 from dudao.ids import uuid7
-from dudao.rectification.models import OriginKind, UnitKind
-from dudao.rectification.schemas import FindingCreate, SupervisedUnit
+from dudao.rectification.models import OriginKind
+from dudao.rectification.schemas import FindingCreate
 from dudao.rectification.service import raise_finding
 from dudao.uow import UnitOfWork
 from school_inspection.principal import repository
@@ -39,13 +39,7 @@ def _finding(school: School, evaluation: PrincipalEvaluation, spec: FailureRecti
     if evaluation.comments:
         description += f"：{evaluation.comments}"
     return FindingCreate(
-        unit=SupervisedUnit(
-            id=school.school_code,
-            kind=UnitKind.SCHOOL,
-            name=school.name,
-            division_code=school.division_code,
-            competent_department=spec.competent_department,
-        ),
+        unit=schools.supervised_unit(school, spec.competent_department),
         origin_kind=OriginKind.EVALUATION,
         origin_ref=f"principal-evaluation/{evaluation.id}",
         category=FINDING_CATEGORY,

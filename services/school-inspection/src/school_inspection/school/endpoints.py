@@ -8,27 +8,20 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import Depends, Header, Query, Response, UploadFile
+from fastapi import Header, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from dudao.auth.principal import Principal, Role
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
-from dudao.http.dependencies import CurrentPrincipal, UoW, require, runtime
+from dudao.http.dependencies import CurrentPrincipal, UoW
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
-from dudao.runtime import Runtime
+from dudao.pagination import Cursor, Limit, decode_cursor
+from school_inspection.routes import Office, Rt, Within, page_of
 from school_inspection.school import importing, service
 from school_inspection.school.models import School
 from school_inspection.school.schemas import ImportedRows, SchoolCreate, SchoolPage, SchoolRead, SchoolUpdate
 
 router = transactional_router(prefix="/v1/schools", tags=["schools"])
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Rt = Annotated[Runtime, Depends(runtime)]
-Within = Annotated[
-    str | None,
-    Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only schools under this division-code prefix"),
-]
 
 
 def _read(school: School, response: Response) -> SchoolRead:
@@ -64,10 +57,7 @@ async def list_schools(
     rows = await service.page(
         uow, who, after=decode_cursor(cursor), limit=limit, within=within, updated_since=updated_since
     )
-    return SchoolPage(
-        items=[SchoolRead.model_validate(s) for s in rows[:limit]],
-        next_cursor=next_cursor([s.id for s in rows], limit),
-    )
+    return page_of(SchoolPage, SchoolRead, rows, limit)
 
 
 @router.post(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, Index, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index, enum_column
 from school_inspection.db import Base
 
 
@@ -54,14 +54,6 @@ STAGES_TAUGHT: dict[SchoolType, frozenset[Stage]] = {
 }
 
 
-def stored_as_value(enum: type[StrEnum], length: int) -> Enum:
-    """A StrEnum column holding the members' values (not their names), as a checked VARCHAR."""
-    return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
-_stored_as_value = stored_as_value  # the name other domains first imported; prefer stored_as_value
-
-
 def _stage_column(stage: Stage) -> str:
     return f"pupils_{stage.value}"
 
@@ -77,8 +69,8 @@ class School(IdMixin, Base):
 
     school_code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    school_type: Mapped[SchoolType] = mapped_column(stored_as_value(SchoolType, 30))
-    ownership: Mapped[Ownership] = mapped_column(stored_as_value(Ownership, 10))
+    school_type: Mapped[SchoolType] = mapped_column(enum_column(SchoolType, 30))
+    ownership: Mapped[Ownership] = mapped_column(enum_column(Ownership, 10))
     division_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str] = mapped_column(String(300))
     # The total; when the stages are known (all five columns set) it is their sum.
@@ -98,9 +90,7 @@ class School(IdMixin, Base):
         CheckConstraint("enrolment >= 0", name="enrolment_not_negative"),
         CheckConstraint(f"({_ALL_NULL}) OR ({_TOTALLED})", name="enrolment_is_stage_total"),
         CheckConstraint("principal_phone IS NULL OR principal_name IS NOT NULL", name="principal_named"),
-        Index(
-            "ix_school_division_code", "division_code", postgresql_ops={"division_code": "text_pattern_ops"}
-        ),
+        division_index("school"),
         Index("ix_school_updated_at", "updated_at", "id"),
     )
 

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select, tuple_, update
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
 from dudao.db import unique_violation
 from dudao.jurisdiction import visible_to
+from school_inspection.queries import listed, walk
 from school_inspection.school.models import School
 
 
@@ -47,19 +48,8 @@ async def page(
     within: str | None,
     updated_since: datetime | None,
 ) -> list[School]:
-    stmt = visible_to(select(School), who, School.division_code)
-    if within:
-        stmt = stmt.where(School.division_code.startswith(within, autoescape=True))
-    if updated_since is not None:
-        # Mobile sync walks (updated_at, id) so that rows changed in the same instant are not skipped.
-        stmt = stmt.where(School.updated_at >= updated_since).order_by(School.updated_at, School.id)
-        if after is not None:
-            anchor = select(School.updated_at).where(School.id == after).scalar_subquery()
-            stmt = stmt.where(tuple_(School.updated_at, School.id) > tuple_(anchor, after))
-    else:
-        stmt = stmt.order_by(School.id)
-        if after is not None:
-            stmt = stmt.where(School.id > after)
+    stmt = listed(select(School), who, School.division_code, within)
+    stmt = walk(stmt, School.id, School.updated_at, after=after, updated_since=updated_since)
     return list((await session.execute(stmt.limit(limit))).scalars())
 
 
@@ -100,11 +90,8 @@ _FIXED = frozenset({"id", "school_code", "division_code", "created_at"})
 
 
 async def stream_visible(session: AsyncSession, who: Principal, within: str | None) -> AsyncIterator[School]:
-    stmt = visible_to(select(School), who, School.division_code).order_by(
-        School.division_code, School.school_code
-    )
-    if within:
-        stmt = stmt.where(School.division_code.startswith(within, autoescape=True))
+    stmt = listed(select(School), who, School.division_code, within)
+    stmt = stmt.order_by(School.division_code, School.school_code)
     result = await session.stream_scalars(stmt.execution_options(yield_per=1_000))
     async for school in result:
         yield school

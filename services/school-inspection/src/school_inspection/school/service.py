@@ -15,6 +15,8 @@ from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
 from dudao.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from dudao.etag import require_match
 from dudao.ids import uuid7
+from dudao.rectification.models import UnitKind
+from dudao.rectification.schemas import SupervisedUnit
 from dudao.uow import UnitOfWork
 from school_inspection.school import repository
 from school_inspection.school.importing import STAGE_COLUMNS, ParsedRow, RowError
@@ -57,13 +59,28 @@ class ImportRejected(InvalidInput):
     title = "Nothing was imported: the file has bad rows"
 
 
-def require_county(divisions: DivisionTree, who: Principal, code: str) -> None:
-    """A county-level division of this deployment (where schools belong), within the caller's jurisdiction."""
+class DivisionNotVisible(NotFound):
+    type = "division-not-found"
+    title = "No such division within your jurisdiction"
+
+
+def require_within(divisions: DivisionTree, who: Principal, code: str, *, county: bool = False) -> None:
+    """A division of this deployment to act in (a county-level one, where schools belong, with ``county``),
+    within the caller's jurisdiction."""
     division = divisions.require(code)
-    if division.level != "county":
+    if county and division.level != "county":
         raise InvalidDivisionCode(f"{code} is a {division.level}; this needs a county-level division")
     if not who.can_see(code):
         raise DivisionOutsideJurisdiction(f"{code} is outside your jurisdiction")
+
+
+def visible_division(who: Principal, divisions: DivisionTree, code: str | None) -> str:
+    """The division a report or policy read is about: the caller's own by default, 404 outside it."""
+    code = code or who.division
+    divisions.require(code)
+    if not who.can_see(code):
+        raise DivisionNotVisible(f"{code} is not within your jurisdiction")
+    return code
 
 
 def resolve_enrolment(
@@ -106,31 +123,39 @@ def _set_principal(school: School, principal: PrincipalContact | None) -> None:
     school.principal_phone = principal.phone if principal else None
 
 
+def _facts(school: School) -> dict[str, str]:
+    """What the school's events say about it."""
+    return {
+        "division": school.division_code,
+        "school_id": str(school.id),
+        "school_code": school.school_code,
+        "name": school.name,
+        "school_type": school.school_type.value,
+        "ownership": school.ownership.value,
+    }
+
+
 def _registered(school: School) -> SchoolRegistered:
-    return SchoolRegistered(
-        division=school.division_code,
-        school_id=str(school.id),
-        school_code=school.school_code,
-        name=school.name,
-        school_type=school.school_type.value,
-        ownership=school.ownership.value,
-    )
+    return SchoolRegistered(**_facts(school))
 
 
 def _updated(school: School) -> SchoolUpdated:
-    return SchoolUpdated(
-        division=school.division_code,
-        school_id=str(school.id),
-        school_code=school.school_code,
+    return SchoolUpdated(**_facts(school), version=school.version)
+
+
+def supervised_unit(school: School, competent_department: str | None) -> SupervisedUnit:
+    """The school as the unit a finding is raised at (its rectification is the school's to carry out)."""
+    return SupervisedUnit(
+        id=school.school_code,
+        kind=UnitKind.SCHOOL,
         name=school.name,
-        school_type=school.school_type.value,
-        ownership=school.ownership.value,
-        version=school.version,
+        division_code=school.division_code,
+        competent_department=competent_department,
     )
 
 
 async def register(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: SchoolCreate) -> School:
-    require_county(divisions, who, body.division_code)
+    require_within(divisions, who, body.division_code, county=True)
     now = uow.clock.now()
     school = School(
         school_code=body.school_code, division_code=body.division_code, created_at=now, updated_at=now
@@ -236,7 +261,7 @@ def _row_errors(who: Principal, divisions: DivisionTree, row: int, body: SchoolC
     """The rules a single-school registration applies, as errors of this row instead of a refusal."""
     errors = []
     try:
-        require_county(divisions, who, body.division_code)
+        require_within(divisions, who, body.division_code, county=True)
     except DomainError as exc:
         errors.append(RowError(row, "division_code", exc.detail))
     try:

@@ -11,24 +11,16 @@ from dudao.auth.principal import Principal, Role
 from dudao.errors import problems
 from dudao.http.dependencies import UoW, require
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
+from dudao.pagination import Cursor, Limit, decode_cursor
+from school_inspection.routes import Inspecting, Within, page_of
 from school_inspection.school.service import SchoolNotFound
 from school_inspection.self_supervision import service
-from school_inspection.self_supervision.models import SelfSupervisionReport
 from school_inspection.self_supervision.schemas import SEMESTER_PATTERN, ReportCreate, ReportPage, ReportRead
 
 router = transactional_router(tags=["self-supervision"])
 School = Annotated[Principal, Depends(require(Role.SUPERVISED_UNIT))]
 Reader = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR, Role.SUPERVISED_UNIT))]
-Inspecting = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
 SemesterFilter = Annotated[str | None, Query(pattern=SEMESTER_PATTERN, description="e.g. 2026-autumn")]
-
-
-def _page(rows: list[SelfSupervisionReport], limit: int) -> ReportPage:
-    return ReportPage(
-        items=[ReportRead.model_validate(r) for r in rows[:limit]],
-        next_cursor=next_cursor([r.id for r in rows], limit),
-    )
 
 
 @router.post(
@@ -64,7 +56,7 @@ async def list_school_reports(
     rows = await service.page_for_school(
         uow, who, school_id, semester=semester, after=decode_cursor(cursor), limit=limit
     )
-    return _page(rows, limit)
+    return page_of(ReportPage, ReportRead, rows, limit)
 
 
 @router.get("/v1/self-supervision-reports", response_model=ReportPage)
@@ -72,9 +64,7 @@ async def list_reports(
     uow: UoW,
     who: Inspecting,
     semester: SemesterFilter = None,
-    within: Annotated[
-        str | None, Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only under this division-code prefix")
-    ] = None,
+    within: Within = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> ReportPage:
@@ -82,7 +72,7 @@ async def list_reports(
     rows = await service.page(
         uow, who, semester=semester, within=within, after=decode_cursor(cursor), limit=limit
     )
-    return _page(rows, limit)
+    return page_of(ReportPage, ReportRead, rows, limit)
 
 
 @router.get(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dudao.auth.principal import Principal
 from dudao.db import unique_violation
 from dudao.jurisdiction import visible_to
+from school_inspection.queries import listed
 from school_inspection.self_supervision.models import SelfSupervisionReport as Report
 
 
@@ -41,13 +42,11 @@ async def page(
     after: UUID | None,
     limit: int,
 ) -> list[Report]:
-    stmt = visible_to(select(Report), who, Report.division_code)
+    stmt = listed(select(Report), who, Report.division_code, within)
     if school_id is not None:
         stmt = stmt.where(Report.school_id == school_id)
     if semester is not None:
         stmt = stmt.where(Report.semester == semester)
-    if within:
-        stmt = stmt.where(Report.division_code.startswith(within, autoescape=True))
     if after is not None:
         stmt = stmt.where(Report.id > after)
     return list((await session.execute(stmt.order_by(Report.id).limit(limit))).scalars())

@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Header, Path, Query, Response
+from fastapi import Header, Query, Response
 
-from dudao.auth.principal import Principal, Role
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
-from dudao.http.dependencies import UoW, require, runtime
+from dudao.http.dependencies import UoW
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
+from dudao.pagination import Cursor, Limit, decode_cursor
 from dudao.rectification.service import UnknownEvidence
-from dudao.runtime import Runtime
-from school_inspection.school.service import SchoolNotFound
+from school_inspection.inspector.service import CANNOT_SERVE
+from school_inspection.routes import DivisionPath, Inspecting, Office, Rt, Within, page_of
+from school_inspection.school.service import DivisionNotVisible, DivisionOutsideJurisdiction, SchoolNotFound
 from school_inspection.visit import service
 from school_inspection.visit.models import Checkpoint, VisitKind, VisitPolicy
 from school_inspection.visit.roster import UnknownInspectors
@@ -32,13 +32,6 @@ from school_inspection.visit.schemas import (
 )
 
 router = transactional_router(tags=["visits"])
-Inspecting = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Rt = Annotated[Runtime, Depends(runtime)]
-Within = Annotated[
-    str | None, Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only under this division-code prefix")
-]
-DivisionPath = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="6-digit division code")]
 
 
 @router.post(
@@ -49,7 +42,7 @@ DivisionPath = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="6-di
         SchoolNotFound,
         service.InvalidVisit,
         UnknownInspectors,
-        service.InspectorRecused,
+        *CANNOT_SERVE,
         UnknownEvidence,
     ),
 )
@@ -88,10 +81,7 @@ async def list_visits(
         within=within,
         updated_since=updated_since,
     )
-    return VisitPage(
-        items=[VisitRead.model_validate(v) for v in rows[:limit]],
-        next_cursor=next_cursor([v.id for v in rows], limit),
-    )
+    return page_of(VisitPage, VisitRead, rows, limit)
 
 
 @router.get("/v1/visits/behind", response_model=BehindPage)
@@ -118,10 +108,7 @@ async def list_schools_behind(
         semester=semester,
         checkpoint=checkpoint,
     )
-    return BehindPage(
-        items=[BehindRead.model_validate(b) for b in rows[:limit]],
-        next_cursor=next_cursor([b.id for b in rows], limit),
-    )
+    return page_of(BehindPage, BehindRead, rows, limit)
 
 
 @router.get("/v1/visits/{visit_id}", response_model=VisitRead, responses=problems(service.VisitNotFound))
@@ -147,7 +134,7 @@ def _policy(policy: VisitPolicy, response: Response) -> PolicyRead:
 @router.get(
     "/v1/visit-policies/{division_code}",
     response_model=PolicyRead,
-    responses=problems(service.DivisionNotVisible),
+    responses=problems(DivisionNotVisible),
 )
 async def get_visit_policy(
     division_code: DivisionPath, uow: UoW, who: Inspecting, rt: Rt, response: Response
@@ -161,7 +148,7 @@ async def get_visit_policy(
     response_model=PolicyRead,
     responses={
         201: {"description": "The division's own policy was created", "model": PolicyRead},
-        **problems(service.PolicyOutsideJurisdiction, PreconditionFailed, PreconditionRequired),
+        **problems(DivisionOutsideJurisdiction, PreconditionFailed, PreconditionRequired),
     },
 )
 async def set_visit_policy(

@@ -9,9 +9,9 @@ from uuid import UUID
 from sqlalchemy import ARRAY, CheckConstraint, Double, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index, enum_column
 from school_inspection.db import Base
-from school_inspection.school.models import School, _stored_as_value
+from school_inspection.school.models import School
 
 
 class VisitKind(StrEnum):
@@ -22,16 +22,30 @@ class VisitKind(StrEnum):
 
 
 class RoutineItem(StrEnum):
-    """The eight routine items of listed supervision (RULES §2), in the order the regulation lists them."""
+    """The eight routine items of listed supervision (RULES §2), in the order the regulation lists them;
+    ``ITEM_LABELS`` names them."""
 
-    ADMINISTRATION = "administration"  # 学校管理与制度
-    ENROLMENT_FEES = "enrolment_fees"  # 招生、收费与择校
-    CURRICULUM = "curriculum"  # 课程与课堂教学
-    PUPIL_WORKLOAD = "pupil_workload"  # 学生学习、锻炼与课业负担
-    TEACHER_ETHICS = "teacher_ethics"  # 教师师德与专业发展
-    CAMPUS_SAFETY = "campus_safety"  # 校园、周边与交通安全
-    HYGIENE = "hygiene"  # 食堂、饮食、饮水与宿舍卫生
-    SCHOOL_ETHOS = "school_ethos"  # 校风
+    ADMINISTRATION = "administration"
+    ENROLMENT_FEES = "enrolment_fees"
+    CURRICULUM = "curriculum"
+    PUPIL_WORKLOAD = "pupil_workload"
+    TEACHER_ETHICS = "teacher_ethics"
+    CAMPUS_SAFETY = "campus_safety"
+    HYGIENE = "hygiene"
+    SCHOOL_ETHOS = "school_ethos"
+
+
+# How plates and findings name the items (《中小学校责任督学挂牌督导办法》).
+ITEM_LABELS: dict[RoutineItem, str] = {
+    RoutineItem.ADMINISTRATION: "学校管理与制度建设",
+    RoutineItem.ENROLMENT_FEES: "招生、收费与择校",
+    RoutineItem.CURRICULUM: "课程开设与课堂教学",
+    RoutineItem.PUPIL_WORKLOAD: "学生学业、体育锻炼与课业负担",
+    RoutineItem.TEACHER_ETHICS: "教师师德与专业发展",
+    RoutineItem.CAMPUS_SAFETY: "校园、周边与交通安全",
+    RoutineItem.HYGIENE: "食堂、饮食、饮水与宿舍卫生",
+    RoutineItem.SCHOOL_ETHOS: "校风学风",
+}
 
 
 class Observation(StrEnum):
@@ -49,7 +63,7 @@ class Visit(IdMixin, Base):
 
     school_id: Mapped[UUID] = mapped_column(ForeignKey(School.id))
     division_code: Mapped[str] = mapped_column(String(6))  # the school's
-    kind: Mapped[VisitKind] = mapped_column(_stored_as_value(VisitKind, 20))
+    kind: Mapped[VisitKind] = mapped_column(enum_column(VisitKind, 20))
     comprehensive: Mapped[bool]
     announced: Mapped[bool]  # False: unannounced (暗访)
     started_at: Mapped[datetime]
@@ -77,9 +91,7 @@ class Visit(IdMixin, Base):
             "latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="position_range"
         ),
         Index("ix_visit_school_kind_started", "school_id", "kind", "started_at"),
-        Index(
-            "ix_visit_division_code", "division_code", postgresql_ops={"division_code": "text_pattern_ops"}
-        ),
+        division_index("visit"),
         Index("ix_visit_updated_at", "updated_at", "id"),
     )
 
@@ -102,9 +114,9 @@ class VisitItem(Base):
     __tablename__ = "visit_item"
 
     visit_id: Mapped[UUID] = mapped_column(ForeignKey(Visit.id), primary_key=True)
-    item: Mapped[RoutineItem] = mapped_column(_stored_as_value(RoutineItem, 30), primary_key=True)
+    item: Mapped[RoutineItem] = mapped_column(enum_column(RoutineItem, 30), primary_key=True)
     position: Mapped[int]
-    result: Mapped[Observation] = mapped_column(_stored_as_value(Observation, 20))
+    result: Mapped[Observation] = mapped_column(enum_column(Observation, 20))
     notes: Mapped[str | None] = mapped_column(Text)
     evidence_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid()))
     rectification_id: Mapped[UUID | None]  # the kit's rectification in this schema
@@ -150,7 +162,7 @@ class VisitsBehind(IdMixin, Base):
     school_id: Mapped[UUID] = mapped_column(ForeignKey(School.id))
     division_code: Mapped[str] = mapped_column(String(6))
     semester: Mapped[str] = mapped_column(String(20))
-    checkpoint: Mapped[Checkpoint] = mapped_column(_stored_as_value(Checkpoint, 10))
+    checkpoint: Mapped[Checkpoint] = mapped_column(enum_column(Checkpoint, 10))
     semester_start: Mapped[date]
     semester_end: Mapped[date]
     checkpoint_date: Mapped[date]
@@ -170,9 +182,5 @@ class VisitsBehind(IdMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("school_id", "semester", "checkpoint"),
-        Index(
-            "ix_visits_behind_division_code",
-            "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
-        ),
+        division_index("visits_behind"),
     )

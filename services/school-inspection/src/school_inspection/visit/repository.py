@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, exists, func, or_, select, tuple_
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dudao.auth.principal import Principal
 from dudao.jurisdiction import visible_to
+from school_inspection.queries import in_force, listed, walk
 from school_inspection.school.models import School
 from school_inspection.visit.models import Checkpoint, Visit, VisitKind, VisitPolicy, VisitsBehind
 
@@ -46,23 +47,12 @@ async def page(
     within: str | None,
     updated_since: datetime | None,
 ) -> list[Visit]:
-    stmt = visible_to(select(Visit), who, Visit.division_code)
+    stmt = listed(select(Visit), who, Visit.division_code, within)
     if school_id is not None:
         stmt = stmt.where(Visit.school_id == school_id)
     if kind is not None:
         stmt = stmt.where(Visit.kind == kind)
-    if within:
-        stmt = stmt.where(Visit.division_code.startswith(within, autoescape=True))
-    if updated_since is not None:
-        # Mobile sync walks (updated_at, id) so that rows changed in the same instant are not skipped.
-        stmt = stmt.where(Visit.updated_at >= updated_since).order_by(Visit.updated_at, Visit.id)
-        if after is not None:
-            anchor = select(Visit.updated_at).where(Visit.id == after).scalar_subquery()
-            stmt = stmt.where(tuple_(Visit.updated_at, Visit.id) > tuple_(anchor, after))
-    else:
-        stmt = stmt.order_by(Visit.id)
-        if after is not None:
-            stmt = stmt.where(Visit.id > after)
+    stmt = walk(stmt, Visit.id, Visit.updated_at, after=after, updated_since=updated_since)
     return list((await session.execute(_with_details(stmt.limit(limit)))).scalars())
 
 
@@ -77,24 +67,8 @@ async def policies(session: AsyncSession) -> list[VisitPolicy]:
 
 async def effective_policy(session: AsyncSession, division_code: str) -> VisitPolicy:
     """The row with the longest prefix of ``division_code``; the migration seeds the empty prefix."""
-    stmt = (
-        select(VisitPolicy)
-        .where(func.starts_with(division_code, VisitPolicy.division_prefix))
-        .order_by(func.length(VisitPolicy.division_prefix).desc())
-        .limit(1)
-    )
+    stmt = in_force(select(VisitPolicy), VisitPolicy.division_prefix, division_code)
     return (await session.execute(stmt)).scalar_one()
-
-
-async def policy_for_update(session: AsyncSession, division_prefix: str) -> VisitPolicy | None:
-    stmt = select(VisitPolicy).where(VisitPolicy.division_prefix == division_prefix).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def add_policy(session: AsyncSession, policy: VisitPolicy) -> VisitPolicy:
-    session.add(policy)
-    await session.flush()
-    return policy
 
 
 # Schools behind the policy --------------------------------------------------------------------------------
@@ -161,9 +135,7 @@ async def behind_page(
     semester: str | None,
     checkpoint: Checkpoint | None,
 ) -> list[VisitsBehind]:
-    stmt = visible_to(select(VisitsBehind), who, VisitsBehind.division_code).order_by(VisitsBehind.id)
-    if within:
-        stmt = stmt.where(VisitsBehind.division_code.startswith(within, autoescape=True))
+    stmt = listed(select(VisitsBehind), who, VisitsBehind.division_code, within).order_by(VisitsBehind.id)
     if semester is not None:
         stmt = stmt.where(VisitsBehind.semester == semester)
     if checkpoint is not None:

@@ -1,26 +1,23 @@
-"""The inspector registry as visits and draws need it: who exists, who must recuse (回避), who may be drawn.
+"""The inspectors a visit's team or a draw's pool names: known to the caller, and able to serve.
 
-``school_inspection.inspector`` owns inspectors and their conflict-of-interest records and is built beside
-this package, so its repository is imported lazily. From it this module uses
-``get_visible(session, who, inspector_id)`` and ``is_recused(session, inspector_id, school_id)``, and, once
-the registry offers it, ``draw_pool(session, division_prefix) -> list[UUID]``: the inspectors who may be
-drawn for a random supervision there. Without the registry nothing is known: every id is accepted, no
-pair is recused and there is no pool (a draw then names its inspectors).
+The rules of who may serve are the inspector registry's (``school_inspection.inspector``); this module
+applies them to a team or a pool, in as few queries as it can.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Collection
-from types import ModuleType
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
 from dudao.errors import InvalidInput
-
-REGISTRY = "school_inspection.inspector.repository"
+from dudao.uow import UnitOfWork
+from school_inspection.inspector import repository as inspectors
+from school_inspection.inspector import service as inspector_service
+from school_inspection.inspector.models import Inspector
+from school_inspection.school.models import School
 
 
 class UnknownInspectors(InvalidInput):
@@ -28,40 +25,39 @@ class UnknownInspectors(InvalidInput):
     title = "An inspector id is not an inspector you can see"
 
 
-def _registry() -> ModuleType | None:
-    try:
-        return importlib.import_module(REGISTRY)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and REGISTRY.startswith(exc.name):
-            return None
-        raise
-
-
-async def require_known(session: AsyncSession, who: Principal, inspector_ids: Collection[UUID]) -> None:
-    """Refuse ids that are not inspectors ``who`` can see."""
-    registry = _registry()
-    if registry is None:
-        return
-    unknown = [str(i) for i in inspector_ids if await registry.get_visible(session, who, i) is None]
+async def require_known(
+    session: AsyncSession, who: Principal, inspector_ids: Sequence[UUID]
+) -> list[Inspector]:
+    """The inspectors, in the order named; an id that is not an inspector ``who`` can see is refused."""
+    found = {i.id: i for i in await inspectors.visible_among(session, who, inspector_ids)}
+    unknown = sorted(str(i) for i in set(inspector_ids) - found.keys())
     if unknown:
-        raise UnknownInspectors(f"Not inspectors you can see: {', '.join(sorted(unknown))}")
+        raise UnknownInspectors(f"Not inspectors you can see: {', '.join(unknown)}")
+    return [found[i] for i in inspector_ids]
 
 
-async def recused_pairs(
-    session: AsyncSession, inspector_ids: Collection[UUID], school_ids: Collection[UUID]
-) -> set[tuple[UUID, UUID]]:
-    """The (inspector, school) pairs among these that a conflict of interest keeps apart."""
-    registry = _registry()
-    if registry is None:
-        return set()
-    return {(i, s) for i in inspector_ids for s in school_ids if await registry.is_recused(session, i, s)}
+async def require_team(
+    uow: UnitOfWork, who: Principal, inspector_ids: Sequence[UUID], school: School
+) -> None:
+    """Every member of a visit's team is known and may serve at the school today (not recused)."""
+    today = uow.clock.today()
+    for inspector in await require_known(uow.session, who, inspector_ids):
+        await inspector_service.ensure_can_serve(uow, inspector, school, on=today)
 
 
-async def draw_pool(session: AsyncSession, division_prefix: str) -> list[UUID] | None:
-    """The registry's pool of inspectors for a draw, or None while the registry offers none."""
-    registry = _registry()
-    function = getattr(registry, "draw_pool", None) if registry is not None else None
-    if function is None:
-        return None
-    pool: list[UUID] = await function(session, division_prefix)
-    return pool
+async def draw_pool(
+    uow: UnitOfWork, who: Principal, division_prefix: str, named: Sequence[UUID] | None
+) -> list[UUID]:
+    """The inspectors a draw under ``division_prefix`` draws from, ascending: the registry's pool of those
+    who may serve today, or the named ones, each of whom must be in that pool."""
+    today = uow.clock.today()
+    pool = await inspectors.draw_pool(uow.session, division_prefix, today)
+    if named is None:
+        return pool
+    eligible = set(pool)
+    for inspector in await require_known(uow.session, who, named):
+        if inspector.id not in eligible:
+            # Why it may not serve; one that may was appointed outside the draw's division.
+            await inspector_service.ensure_eligible(uow, inspector, today)
+            raise UnknownInspectors(f"Inspector {inspector.id} was appointed outside the draw's division")
+    return sorted(named)

@@ -11,20 +11,22 @@ from uuid import UUID
 from dudao.auth.principal import Principal
 from dudao.clock import BUSINESS_TZ
 from dudao.contracts.inspection import SchoolVisitsBehind, VisitRecorded
-from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
-from dudao.errors import Conflict, Forbidden, InvalidInput, NotFound
-from dudao.etag import require_match
+from dudao.divisions.tree import DivisionTree
+from dudao.errors import InvalidInput, NotFound
 from dudao.ids import uuid7
 from dudao.rectification import repository as rectifications
 from dudao.rectification import service as rectification_service
-from dudao.rectification.models import OriginKind, UnitKind
-from dudao.rectification.schemas import FindingCreate, SupervisedUnit
+from dudao.rectification.models import OriginKind
+from dudao.rectification.schemas import FindingCreate
 from dudao.uow import UnitOfWork
+from school_inspection import policies
+from school_inspection.problems import field_error
 from school_inspection.school import repository as schools
 from school_inspection.school.models import School
-from school_inspection.school.service import SchoolNotFound
+from school_inspection.school.service import SchoolNotFound, supervised_unit, visible_division
 from school_inspection.visit import repository, roster
 from school_inspection.visit.models import (
+    ITEM_LABELS,
     Checkpoint,
     Observation,
     RoutineItem,
@@ -43,16 +45,6 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 # 《教育督导条例》: a supervision team has at least three inspectors.
 MIN_COMPREHENSIVE_TEAM = 3
 ITEM_ORDER = {item: position for position, item in enumerate(RoutineItem)}
-ITEM_LABELS = {
-    RoutineItem.ADMINISTRATION: "学校管理与制度",
-    RoutineItem.ENROLMENT_FEES: "招生、收费与择校",
-    RoutineItem.CURRICULUM: "课程与课堂教学",
-    RoutineItem.PUPIL_WORKLOAD: "学生学习、锻炼与课业负担",
-    RoutineItem.TEACHER_ETHICS: "教师师德与专业发展",
-    RoutineItem.CAMPUS_SAFETY: "校园、周边与交通安全",
-    RoutineItem.HYGIENE: "食堂、饮食、饮水与宿舍卫生",
-    RoutineItem.SCHOOL_ETHOS: "校风",
-}
 
 
 class VisitNotFound(NotFound):
@@ -65,56 +57,37 @@ class InvalidVisit(InvalidInput):
     title = "The visit breaks a rule of visits"
 
 
-class InspectorRecused(Conflict):
-    type = "inspector-recused"
-    title = "An inspector must recuse from this school"
-
-
-class DivisionNotVisible(NotFound):
-    type = "division-not-found"
-    title = "No such division within your jurisdiction"
-
-
-class PolicyOutsideJurisdiction(Forbidden):
-    type = "division-outside-jurisdiction"
-    title = "You may not set the policy outside your jurisdiction"
-
-
-def _invalid(field: str, message: str, code: str = "visit_rule") -> InvalidVisit:
-    return InvalidVisit(
-        f"{field}: {message}", errors=[{"field": field, "in": "body", "message": message, "code": code}]
-    )
-
-
 def _check_shape(body: VisitCreate, now: datetime) -> None:
     if body.ended_at <= body.started_at:
-        raise _invalid("ended_at", "must be after started_at")
+        raise field_error(InvalidVisit, "ended_at", "must be after started_at")
     if body.ended_at > now + CLOCK_TOLERANCE:
-        raise _invalid("ended_at", "lies in the future")
+        raise field_error(InvalidVisit, "ended_at", "lies in the future")
     if body.comprehensive and body.kind != VisitKind.SPECIAL:
-        raise _invalid("comprehensive", "a comprehensive supervision is a visit of kind special")
+        raise field_error(
+            InvalidVisit, "comprehensive", "a comprehensive supervision is a visit of kind special"
+        )
     if len(set(body.inspector_ids)) != len(body.inspector_ids):
-        raise _invalid("inspector_ids", "names an inspector twice")
+        raise field_error(InvalidVisit, "inspector_ids", "names an inspector twice")
     if body.comprehensive and len(body.inspector_ids) < MIN_COMPREHENSIVE_TEAM:
-        raise _invalid(
-            "inspector_ids", f"a comprehensive supervision needs at least {MIN_COMPREHENSIVE_TEAM}"
+        raise field_error(
+            InvalidVisit,
+            "inspector_ids",
+            f"a comprehensive supervision needs at least {MIN_COMPREHENSIVE_TEAM}",
         )
     items = [o.item for o in body.items]
     if len(set(items)) != len(items):
-        raise _invalid("items", "observes an item twice")
+        raise field_error(InvalidVisit, "items", "observes an item twice")
     if body.kind == VisitKind.ROUTINE and set(items) != set(RoutineItem):
         missing = ", ".join(i.value for i in RoutineItem if i not in items)
-        raise _invalid("items", f"a routine visit observes all eight routine items; missing: {missing}")
+        raise field_error(
+            InvalidVisit, "items", f"a routine visit observes all eight routine items; missing: {missing}"
+        )
 
 
 async def _check_people_and_evidence(
     uow: UnitOfWork, who: Principal, body: VisitCreate, school: School
 ) -> None:
-    await roster.require_known(uow.session, who, body.inspector_ids)
-    recused = await roster.recused_pairs(uow.session, body.inspector_ids, [school.id])
-    if recused:
-        names = ", ".join(sorted(str(inspector) for inspector, _ in recused))
-        raise InspectorRecused(f"Must recuse from school {school.school_code}: {names}")
+    await roster.require_team(uow, who, body.inspector_ids, school)
     evidence = sorted({e for o in body.items for e in o.evidence_ids})
     if evidence and await rectifications.count_visible_evidence(uow.session, who, evidence) != len(evidence):
         raise rectification_service.UnknownEvidence(
@@ -144,13 +117,7 @@ async def _raise_finding(
         who,
         divisions,
         FindingCreate(
-            unit=SupervisedUnit(
-                id=school.school_code,
-                kind=UnitKind.SCHOOL,
-                name=school.name,
-                division_code=school.division_code,
-                competent_department=competent_department(divisions, school),
-            ),
+            unit=supervised_unit(school, competent_department(divisions, school)),
             origin_kind=OriginKind.VISIT,
             origin_ref=str(visit_id),
             category=finding.category,
@@ -252,17 +219,10 @@ async def page(uow: UnitOfWork, who: Principal, *, limit: int, **filters: Any) -
 # The policy -----------------------------------------------------------------------------------------------
 
 
-def _visible_division(who: Principal, divisions: DivisionTree, division_code: str) -> None:
-    divisions.require(division_code)
-    if not who.can_see(division_code):
-        raise DivisionNotVisible(f"{division_code} is outside your jurisdiction")
-
-
 async def effective_policy(
     uow: UnitOfWork, who: Principal, divisions: DivisionTree, division_code: str
 ) -> VisitPolicy:
-    _visible_division(who, divisions, division_code)
-    return await repository.effective_policy(uow.session, division_code)
+    return await repository.effective_policy(uow.session, visible_division(who, divisions, division_code))
 
 
 async def set_policy(
@@ -274,10 +234,6 @@ async def set_policy(
     body: PolicyWrite,
 ) -> tuple[VisitPolicy, bool]:
     """Set the policy of a division's jurisdiction; True when the row is new. Changing one needs If-Match."""
-    divisions.require(division_code)
-    if not who.can_see(division_code):
-        raise PolicyOutsideJurisdiction(f"{division_code} is outside your jurisdiction")
-    prefix = jurisdiction_prefix(division_code)
     values = {
         "routine_visits_per_semester": body.routine_visits_per_semester,
         "spring_start_month": body.spring_starts.month,
@@ -286,21 +242,7 @@ async def set_policy(
         "autumn_start_day": body.autumn_starts.day,
         "comprehensive_cycle_years": body.comprehensive_cycle_years,
     }
-    now = uow.clock.now()
-    policy = await repository.policy_for_update(uow.session, prefix)
-    created = policy is None
-    if policy is None:
-        policy = await repository.add_policy(
-            uow.session, VisitPolicy(division_prefix=prefix, updated_by=who.sub, updated_at=now, **values)
-        )
-    else:
-        require_match(if_match, policy.id, policy.version)
-        for field, value in values.items():
-            setattr(policy, field, value)
-        policy.updated_by, policy.updated_at = who.sub, now
-        await uow.session.flush()
-    uow.record("visit_policy.set", "visit_policy", policy.id, division_code, division_prefix=prefix, **values)
-    return policy, created
+    return await policies.put(uow, who, divisions, VisitPolicy, division_code, if_match, values)
 
 
 # Schools behind the policy --------------------------------------------------------------------------------

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import Depends, Query, Response
+from fastapi import Query, Response
 from pydantic import BaseModel
 
-from dudao.auth.principal import Principal, Role
+from dudao.auth.principal import Principal
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import problems
-from dudao.http.dependencies import UoW, require, runtime
+from dudao.http.dependencies import UoW
 from dudao.http.routing import transactional_router
 from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
 from dudao.runtime import Runtime
 from dudao.uow import UnitOfWork
-from school_inspection.inspector.service import DivisionNotVisible
+from school_inspection.routes import Inspecting, Office, Rt, Within, page_of
 from school_inspection.school.schemas import SchoolRead
-from school_inspection.school.service import DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.school.service import DivisionNotVisible, DivisionOutsideJurisdiction, SchoolNotFound
 from school_inspection.zone import service
 from school_inspection.zone.models import InspectionZone
 from school_inspection.zone.schemas import (
@@ -36,9 +36,6 @@ from school_inspection.zone.schemas import (
 )
 
 router = transactional_router(tags=["inspection zones and coverage"])
-Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
-Reader = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR))]
-Rt = Annotated[Runtime, Depends(runtime)]
 DivisionParam = Annotated[
     str | None,
     Query(pattern=r"^[1-9][0-9]{5}$", description="The division reported on; defaults to your own"),
@@ -67,24 +64,18 @@ async def create_zone(body: ZoneCreate, uow: UoW, who: Office, rt: Rt, response:
 @router.get("/v1/zones", response_model=ZonePage)
 async def list_zones(
     uow: UoW,
-    who: Reader,
+    who: Inspecting,
     cursor: Cursor = None,
     limit: Limit = 50,
-    within: Annotated[
-        str | None,
-        Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only zones under this division-code prefix"),
-    ] = None,
+    within: Within = None,
 ) -> ZonePage:
     """Inspection zones within your jurisdiction."""
     rows = await service.page(uow, who, after=decode_cursor(cursor), limit=limit, within=within)
-    return ZonePage(
-        items=[ZoneRead.model_validate(z) for z in rows[:limit]],
-        next_cursor=next_cursor([z.id for z in rows], limit),
-    )
+    return page_of(ZonePage, ZoneRead, rows, limit)
 
 
 @router.get("/v1/zones/{zone_id}", response_model=ZoneDetail, responses=problems(service.ZoneNotFound))
-async def get_zone(zone_id: UUID, uow: UoW, who: Reader) -> ZoneDetail:
+async def get_zone(zone_id: UUID, uow: UoW, who: Inspecting) -> ZoneDetail:
     """One zone with its size and the most schools the policy allows in it."""
     return await _detail(uow, await service.get(uow, who, zone_id))
 
@@ -121,14 +112,11 @@ async def remove_zone_school(zone_id: UUID, school_id: UUID, uow: UoW, who: Offi
     "/v1/zones/{zone_id}/schools", response_model=SchoolPage, responses=problems(service.ZoneNotFound)
 )
 async def list_zone_schools(
-    zone_id: UUID, uow: UoW, who: Reader, cursor: Cursor = None, limit: Limit = 50
+    zone_id: UUID, uow: UoW, who: Inspecting, cursor: Cursor = None, limit: Limit = 50
 ) -> SchoolPage:
     """The schools in a zone."""
     rows = await service.school_page(uow, who, zone_id, after=decode_cursor(cursor), limit=limit)
-    return SchoolPage(
-        items=[SchoolRead.model_validate(s) for s in rows[:limit]],
-        next_cursor=next_cursor([s.id for s in rows], limit),
-    )
+    return page_of(SchoolPage, SchoolRead, rows, limit)
 
 
 # --- coverage -----------------------------------------------------------------------------------------
@@ -161,7 +149,7 @@ async def _section(
 
 @router.get("/v1/coverage", response_model=CoverageReport, responses=COVERAGE_PROBLEMS)
 async def coverage(
-    uow: UoW, who: Reader, rt: Rt, division: DivisionParam = None, limit: Limit = 50
+    uow: UoW, who: Inspecting, rt: Rt, division: DivisionParam = None, limit: Limit = 50
 ) -> CoverageReport:
     """How far a division within your jurisdiction is covered by responsible inspectors (挂牌督导全覆盖):
     schools without a responsible inspector today, inspectors over the ratio, inspectors missing
@@ -181,39 +169,35 @@ async def coverage(
     )
 
 
-@router.get("/v1/coverage/uncovered-schools", response_model=UncoveredSchools, responses=COVERAGE_PROBLEMS)
-async def uncovered_schools(
-    uow: UoW, who: Reader, rt: Rt, division: DivisionParam = None, cursor: Cursor = None, limit: Limit = 50
-) -> UncoveredSchools:
-    """Schools of the division without a responsible inspector today."""
-    return await _section(UncoveredSchools, uow, who, rt, division, cursor, limit)
+def _section_route(page: type[Page], doc: str) -> None:
+    """GET /v1/coverage/<section>: one section of the report, all of it page by page."""
+
+    async def read_section(
+        uow: UoW,
+        who: Inspecting,
+        rt: Rt,
+        division: DivisionParam = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> BaseModel:
+        return await _section(page, uow, who, rt, division, cursor, limit)
+
+    read_section.__doc__ = doc
+    name = SECTIONS[page]
+    router.get(
+        f"/v1/coverage/{name}", response_model=page, responses=COVERAGE_PROBLEMS, name=name.replace("-", "_")
+    )(read_section)
 
 
-@router.get(
-    "/v1/coverage/overloaded-inspectors", response_model=OverloadedInspectors, responses=COVERAGE_PROBLEMS
+_section_route(UncoveredSchools, "Schools of the division without a responsible inspector today.")
+_section_route(
+    OverloadedInspectors,
+    "Inspectors of the division responsible for more schools than the ratio allows today, or for a school "
+    "that needs a dedicated inspector and another one besides.",
 )
-async def overloaded_inspectors(
-    uow: UoW, who: Reader, rt: Rt, division: DivisionParam = None, cursor: Cursor = None, limit: Limit = 50
-) -> OverloadedInspectors:
-    """Inspectors of the division responsible for more schools than the ratio allows today, or for a
-    school that needs a dedicated inspector and another one besides."""
-    return await _section(OverloadedInspectors, uow, who, rt, division, cursor, limit)
-
-
-@router.get(
-    "/v1/coverage/untrained-inspectors", response_model=UntrainedInspectors, responses=COVERAGE_PROBLEMS
+_section_route(
+    UntrainedInspectors,
+    "Appointed inspectors of the division without pre-service training on record, or under this year's "
+    "collective training class hours (40 by default).",
 )
-async def untrained_inspectors(
-    uow: UoW, who: Reader, rt: Rt, division: DivisionParam = None, cursor: Cursor = None, limit: Limit = 50
-) -> UntrainedInspectors:
-    """Appointed inspectors of the division without pre-service training on record, or under this
-    year's collective training class hours (40 by default)."""
-    return await _section(UntrainedInspectors, uow, who, rt, division, cursor, limit)
-
-
-@router.get("/v1/coverage/oversized-zones", response_model=OversizedZones, responses=COVERAGE_PROBLEMS)
-async def oversized_zones(
-    uow: UoW, who: Reader, rt: Rt, division: DivisionParam = None, cursor: Cursor = None, limit: Limit = 50
-) -> OversizedZones:
-    """Zones of the division holding more schools than the policy now allows."""
-    return await _section(OversizedZones, uow, who, rt, division, cursor, limit)
+_section_route(OversizedZones, "Zones of the division holding more schools than the policy now allows.")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dudao.db import IdMixin
+from dudao.db import IdMixin, division_index
 from school_inspection.db import Base
 from school_inspection.school.models import School
 
@@ -24,11 +24,7 @@ class InspectionZone(IdMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("division_code", "name"),
-        Index(
-            "ix_inspection_zone_division_code",
-            "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
-        ),
+        division_index("inspection_zone"),
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook

@@ -23,7 +23,8 @@ from school_inspection.inspector.models import (
     TrainingKind,
     TrainingRecord,
 )
-from school_inspection.inspector.repository import current_on, policy_value
+from school_inspection.inspector.repository import current_on, policy_value, pre_service_trained
+from school_inspection.queries import listed
 from school_inspection.school.models import School
 from school_inspection.zone.models import InspectionZone, ZoneSchool
 
@@ -54,9 +55,7 @@ async def get_visible(
 async def page(
     session: AsyncSession, who: Principal, *, after: UUID | None, limit: int, within: str | None
 ) -> list[InspectionZone]:
-    stmt = visible_to(select(InspectionZone), who, InspectionZone.division_code)
-    if within:
-        stmt = stmt.where(InspectionZone.division_code.startswith(within, autoescape=True))
+    stmt = listed(select(InspectionZone), who, InspectionZone.division_code, within)
     if after is not None:
         stmt = stmt.where(InspectionZone.id > after)
     return list((await session.execute(stmt.order_by(InspectionZone.id).limit(limit))).scalars())
@@ -155,9 +154,7 @@ def overloaded_inspectors(who: Principal, prefix: str, today: date) -> Section:
 
 
 def untrained_inspectors(who: Principal, prefix: str, year: int) -> Section:
-    pre_service = exists().where(
-        TrainingRecord.inspector_id == Inspector.id, TrainingRecord.kind == TrainingKind.PRE_SERVICE
-    )
+    pre_service = pre_service_trained(Inspector.id)
     hours = (
         select(func.coalesce(func.sum(TrainingRecord.class_hours), 0))
         .where(

@@ -6,14 +6,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 from dudao.auth.principal import Principal
-from dudao.divisions.tree import DivisionTree, InvalidDivisionCode, jurisdiction_prefix
+from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
 from dudao.errors import Conflict, NotFound
 from dudao.uow import UnitOfWork
 from school_inspection.inspector import repository as inspectors
-from school_inspection.inspector.service import visible_division
 from school_inspection.school import repository as schools
 from school_inspection.school.models import School
-from school_inspection.school.service import DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.school.service import SchoolNotFound, require_within, visible_division
 from school_inspection.zone import repository
 from school_inspection.zone.models import InspectionZone, ZoneSchool
 from school_inspection.zone.schemas import ZoneCreate, ZoneSchoolAdd
@@ -54,13 +53,7 @@ class SchoolNotInZone(NotFound):
 async def create(
     uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: ZoneCreate
 ) -> InspectionZone:
-    division = divisions.require(body.division_code)
-    if division.level != "county":
-        raise InvalidDivisionCode(
-            f"A zone lies in a county-level division, not the {division.level} {division.code}"
-        )
-    if not who.can_see(body.division_code):
-        raise DivisionOutsideJurisdiction(f"{body.division_code} is outside your jurisdiction")
+    require_within(divisions, who, body.division_code, county=True)  # a zone lies in a county
     now = uow.clock.now()
     zone = await repository.add(
         uow.session, InspectionZone(**body.model_dump(), created_at=now, updated_at=now)
