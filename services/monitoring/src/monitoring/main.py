@@ -3,7 +3,12 @@
 ``uvicorn monitoring.main:app``
 """
 
+from dudao.config import Settings
+from dudao.db import KitModel
 from dudao.http.app import create_service_app
+from dudao.rectification import handlers as rectification_handlers
+from dudao.rectification import scheduled as rectification_scheduled
+from dudao.rectification.endpoints import router as rectification_router
 from dudao.service import ServiceSpec
 from monitoring.db import SCHEMA, Base, kit
 from monitoring.roster import handlers as roster_handlers
@@ -15,11 +20,18 @@ spec = ServiceSpec(
     schema=SCHEMA,
     port=8103,
     title="Dudao · Monitoring and evaluation (评估监测)",
-    description="Education quality monitoring, indicators and commissioned assessment agencies.",
+    description="Education quality monitoring, indicators and commissioned assessment agencies; findings "
+    "from evaluations and their rectification.",
     metadata=Base.metadata,
     kit=kit,
-    routers=[roster_router],
-    consumers=[roster_handlers.school_registered, roster_handlers.school_updated],
+    routers=[roster_router, rectification_router],
+    consumers=[
+        roster_handlers.school_registered,
+        roster_handlers.school_updated,
+        *rectification_handlers.consumers("monitoring"),
+    ],
+    jobs=rectification_scheduled.jobs(Settings.for_service("monitoring")),
+    kit_models=[KitModel.metadata],
 )
 
 app = create_service_app(spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Response
 
 from accountability.documents import service
 from accountability.documents.models import DocumentKind
@@ -16,11 +16,14 @@ from accountability.documents.schemas import (
     DocumentRead,
     InterviewRecordCreate,
     IssuingOfficeRead,
+    PublicDocumentPage,
+    PublicDocumentRead,
+    PublicKind,
 )
 from dudao.auth.principal import Principal, Role
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import problems
-from dudao.http.dependencies import CurrentPrincipal, UoW, require, runtime
+from dudao.http.dependencies import CurrentPrincipal, PublicUoW, UoW, require, runtime
 from dudao.http.routing import transactional_router
 from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
 from dudao.runtime import Runtime
@@ -29,6 +32,13 @@ router = transactional_router(tags=["documents"])
 Office = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE))]
 DivisionPath = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="The office's division code")]
 _CHANGE_PROBLEMS = problems(service.DocumentNotFound, service.WrongDocumentKind, service.AlreadyDone)
+_PUBLISH_PROBLEMS = problems(
+    service.DocumentNotFound, service.WrongDocumentKind, service.AlreadyDone, service.NotDecided
+)
+Within = Annotated[
+    str | None, Query(pattern=r"^[1-9][0-9]{1,5}$", description="Only under this division-code prefix")
+]
+PUBLIC_MAX_AGE = 300  # seconds a portal or proxy may cache a public read
 
 
 @router.get("/v1/documents", response_model=DocumentPage)
@@ -78,9 +88,10 @@ async def record_interview(
     return DocumentRead.model_validate(await service.record_interview(uow, who, document_id, body))
 
 
-@router.post("/v1/documents/{document_id}/publish", response_model=DocumentRead, responses=_CHANGE_PROBLEMS)
+@router.post("/v1/documents/{document_id}/publish", response_model=DocumentRead, responses=_PUBLISH_PROBLEMS)
 async def publish_circular(document_id: UUID, uow: UoW, who: Office) -> DocumentRead:
-    """Publish a circular (通报): accountability results are made public (item 十四)."""
+    """Publish a circular (通报), or a decided accountability decision not published when it was taken:
+    accountability and handling results are made public (item 十四). 409 for a pending decision."""
     return DocumentRead.model_validate(await service.publish_circular(uow, who, document_id))
 
 
@@ -110,3 +121,39 @@ async def set_issuing_office(
 ) -> IssuingOfficeRead:
     """Set an office's abbreviation; numbers issued from now on use it. Two offices cannot share one."""
     return await service.set_abbreviation(uow, who, rt.divisions, division_code, body)
+
+
+@router.get("/v1/public/documents", response_model=PublicDocumentPage, tags=["public"])
+async def list_public_documents(
+    uow: PublicUoW,
+    response: Response,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    kind: Annotated[PublicKind | None, Query()] = None,
+    within: Within = None,
+) -> PublicDocumentPage:
+    """Published circulars and published accountability decisions, newest first, without authentication:
+    for portals. Only their public text; nothing of unpublished documents."""
+    rows = await service.public_page(
+        uow,
+        after=decode_cursor(cursor),
+        limit=limit,
+        kind=DocumentKind(kind) if kind else None,
+        within=within,
+    )
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    return PublicDocumentPage(items=rows[:limit], next_cursor=next_cursor([d.id for d in rows], limit))
+
+
+@router.get(
+    "/v1/public/documents/{document_id}",
+    response_model=PublicDocumentRead,
+    responses=problems(service.DocumentNotFound),
+    tags=["public"],
+)
+async def get_public_document(document_id: UUID, uow: PublicUoW, response: Response) -> PublicDocumentRead:
+    """One published circular or accountability decision, without authentication; 404 if unknown or not
+    public."""
+    document = await service.public_get(uow, document_id)
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    return document

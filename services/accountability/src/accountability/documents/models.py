@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -164,6 +164,10 @@ class AccountabilityDecision(Base):
     reasons: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))
+    # Item (十四): a decision the office made public, for the public portal; only once decided.
+    published: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    __table_args__ = (CheckConstraint("NOT published OR status = 'decided'", name="published_when_decided"),)
 
 
 class DocumentSequence(Base):

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from accountability import listing
-from accountability.documents.models import Document, DocumentKind, DocumentSequence, IssuingOffice
+from accountability.documents.models import (
+    AccountabilityDecision,
+    Circular,
+    DecisionStatus,
+    Document,
+    DocumentKind,
+    DocumentSequence,
+    IssuingOffice,
+)
 from accountability.scope import visible
 from dudao.auth.principal import Principal
 from dudao.common.models import DivisionRow
@@ -80,6 +88,57 @@ async def page(
         equal=[(Document.kind, kind), (Document.case_id, case_id), (Document.unit_id, unit_id)],
     )
     return list((await session.execute(stmt)).scalars())
+
+
+def _public() -> Select[Document]:
+    """Published circulars, and accountability decisions that were decided and published."""
+    return (
+        select(Document)
+        .options(selectinload(Document.circular), selectinload(Document.decision))
+        .outerjoin(Circular, Circular.document_id == Document.id)
+        .outerjoin(AccountabilityDecision, AccountabilityDecision.document_id == Document.id)
+        .where(
+            Document.number.is_not(None),
+            or_(
+                and_(Document.kind == DocumentKind.CIRCULAR, Circular.published.is_(True)),
+                and_(
+                    Document.kind == DocumentKind.ACCOUNTABILITY_DECISION,
+                    AccountabilityDecision.status == DecisionStatus.DECIDED,
+                    AccountabilityDecision.published.is_(True),
+                ),
+            ),
+        )
+    )
+
+
+async def get_public(session: AsyncSession, document_id: UUID) -> Document | None:
+    return (await session.execute(_public().where(Document.id == document_id))).scalar_one_or_none()
+
+
+async def public_page(
+    session: AsyncSession, *, after: UUID | None, limit: int, kind: DocumentKind | None, within: str | None
+) -> list[Document]:
+    """Public documents, newest first, of ``kind`` and under the division-code prefix ``within``."""
+    stmt = _public()
+    if within:
+        stmt = stmt.where(Document.division_code.startswith(within, autoescape=True))
+    stmt = listing.page(
+        stmt, Document.id, after=after, limit=limit, equal=[(Document.kind, kind)], newest_first=True
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def division_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    """The names of ``codes`` as the deployment seeded them, else the packaged tree's, else the code."""
+    rows = await session.execute(
+        select(DivisionRow.code, DivisionRow.name).where(DivisionRow.code.in_(codes))
+    )
+    names: dict[str, str] = {code: name for code, name in rows}
+    tree = load_tree()
+    for code in codes - names.keys():
+        packaged = tree.get(code)
+        names[code] = packaged.name if packaged else code
+    return names
 
 
 async def division_name(session: AsyncSession, code: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -33,6 +33,10 @@ class DecisionCreate(StrictModel):
     form: AccountabilityForm = enum_field()
     persons: list[PersonRef] = Field(min_length=1, max_length=50, description="Whom the decision names")
     reasons: Text
+    publish: bool = Field(
+        default=False,
+        description="Publish it on the public portal (item 十四): its form and grounds, not the persons",
+    )
 
     @field_validator("form")
     @classmethod
@@ -116,6 +120,7 @@ class DecisionRead(BaseModel):
     reasons: str | None
     decided_at: datetime | None
     decided_by: str | None
+    published: bool
 
 
 class DocumentRead(BaseModel):
@@ -145,4 +150,33 @@ class DocumentRead(BaseModel):
 
 class DocumentPage(BaseModel):
     items: list[DocumentRead]
+    next_cursor: str | None
+
+
+PublicKind = Literal["circular", "accountability_decision"]
+
+
+class PublicDocumentRead(BaseModel):
+    """A published circular or a decided, published accountability decision, as a portal shows it.
+
+    Nothing about people beyond what the published text itself says; no notification or interview data.
+    """
+
+    id: UUID = Field(description="For GET /v1/public/documents/{id}")
+    number: str = Field(description="文号, e.g. 桂教督通〔2026〕3号")
+    kind: PublicKind
+    title: str
+    office_division: str = Field(description="The issuing office's division code")
+    office_name: str = Field(description="e.g. 兴宁区人民政府教育督导委员会办公室")
+    unit_name: str = Field(description="The unit the document concerns")
+    division_code: str = Field(description="The unit's division")
+    published_on: date = Field(description="A circular's publication date; a decision's date")
+    text: str | None = Field(description="A circular's text; null for a decision")
+    recommendation: str | None = Field(description="A circular's recommendation (item 十三)")
+    form: AccountabilityForm | None = Field(description="A decision's form of accountability")
+    grounds: str | None = Field(description="A decision's grounds and reasons")
+
+
+class PublicDocumentPage(BaseModel):
+    items: list[PublicDocumentRead]
     next_cursor: str | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 from uuid import UUID
 
 from accountability.documents import repository, texts
@@ -22,6 +23,8 @@ from accountability.documents.schemas import (
     DecisionCreate,
     InterviewRecordCreate,
     IssuingOfficeRead,
+    PublicDocumentRead,
+    PublicKind,
 )
 from accountability.notifications import service as notifications
 from dudao.auth.principal import Principal
@@ -56,6 +59,11 @@ class WrongDocumentKind(Conflict):
 class AlreadyDone(Conflict):
     type = "already-done"
     title = "This has already been done to the document"
+
+
+class NotDecided(Conflict):
+    type = "not-decided"
+    title = "The accountability decision has not been taken yet"
 
 
 class DivisionOutsideJurisdiction(Forbidden):
@@ -177,6 +185,7 @@ async def decide(uow: UnitOfWork, who: Principal, document_id: UUID, body: Decis
     decision.target, decision.form, decision.persons = body.target, body.form, persons
     decision.reasons = body.reasons
     decision.decided_at, decision.decided_by = uow.clock.now(), who.sub
+    decision.published = body.publish
     office = texts.office_name(await repository.division_name(uow.session, document.office_division))
     document.title, document.body = texts.decision(
         document, office, body.target, body.form, persons, body.reasons
@@ -190,6 +199,7 @@ async def decide(uow: UnitOfWork, who: Principal, document_id: UUID, body: Decis
         document.division_code,
         number=document.number,
         form=body.form.value,
+        published=body.publish,
     )
     await notifications.notify(
         uow, document, document.title, document.body, case_id=document.case_id, step_id=None
@@ -217,15 +227,33 @@ async def record_interview(
 
 
 async def publish_circular(uow: UnitOfWork, who: Principal, document_id: UUID) -> Document:
+    """Publish a circular, or a decided accountability decision that was not published when taken."""
     document = await _get(uow, who, document_id, for_update=True)
+    if document.decision is not None:
+        return await _publish_decision(uow, document)
     circular = document.circular
     if circular is None:
-        raise WrongDocumentKind(f"Document {document_id} is a {document.kind.value}, not a circular")
+        raise WrongDocumentKind(
+            f"Document {document_id} is a {document.kind.value}, not a circular or a decision"
+        )
     if circular.published:
         raise AlreadyDone(f"The circular {document.number} was published on {circular.published_at}")
     circular.published, circular.published_at, circular.published_by = True, uow.clock.now(), who.sub
     await uow.session.flush()
     uow.record("circular.published", "document", document.id, document.division_code, number=document.number)
+    return document
+
+
+async def _publish_decision(uow: UnitOfWork, document: Document) -> Document:
+    decision = document.decision
+    assert decision is not None
+    if decision.status is not DecisionStatus.DECIDED:
+        raise NotDecided(f"The decision {document.id} is pending; decide it first")
+    if decision.published:
+        raise AlreadyDone(f"The decision {document.number} is already public")
+    decision.published = True
+    await uow.session.flush()
+    uow.record("decision.published", "document", document.id, document.division_code, number=document.number)
     return document
 
 
@@ -253,6 +281,54 @@ async def page(
     return await repository.page(
         uow.session, who, after=after, limit=limit + 1, kind=kind, case_id=case_id, unit_id=unit_id
     )
+
+
+def _public_read(document: Document, division_names: dict[str, str]) -> PublicDocumentRead:
+    """Only what was made public: never the persons named, notification or interview data, or authors."""
+    office = texts.office_name(division_names[document.office_division])
+    circular, decision = document.circular, document.decision
+    if circular is not None and circular.published_at is not None:
+        published_at, text, recommendation = circular.published_at, document.body, circular.recommendation
+        form, grounds = None, None
+    elif decision is not None and decision.decided_at is not None:
+        published_at, text, recommendation = decision.decided_at, None, None
+        form, grounds = decision.form, f"{document.grounds}。{decision.reasons}"
+    else:  # the query only returns published circulars and decided decisions
+        raise DocumentNotFound(f"Document {document.id} is not public")
+    assert document.number is not None
+    return PublicDocumentRead(
+        id=document.id,
+        number=document.number,
+        kind=cast(PublicKind, document.kind.value),
+        title=document.title,
+        office_division=document.office_division,
+        office_name=office,
+        unit_name=document.unit_name,
+        division_code=document.division_code,
+        published_on=published_at.astimezone(BUSINESS_TZ).date(),
+        text=text,
+        recommendation=recommendation,
+        form=form,
+        grounds=grounds,
+    )
+
+
+async def public_page(
+    uow: UnitOfWork, *, after: UUID | None, limit: int, kind: DocumentKind | None, within: str | None
+) -> list[PublicDocumentRead]:
+    """Up to ``limit + 1`` public documents, newest first (the extra one tells there is a next page)."""
+    rows = await repository.public_page(uow.session, after=after, limit=limit + 1, kind=kind, within=within)
+    names = await repository.division_names(uow.session, {d.office_division for d in rows})
+    return [_public_read(d, names) for d in rows]
+
+
+async def public_get(uow: UnitOfWork, document_id: UUID) -> PublicDocumentRead:
+    """A public document; 404 for one that is unknown or not public, alike."""
+    document = await repository.get_public(uow.session, document_id)
+    if document is None:
+        raise DocumentNotFound(f"Document {document_id} does not exist or is not public")
+    names = await repository.division_names(uow.session, {document.office_division})
+    return _public_read(document, names)
 
 
 async def abbreviation(uow: UnitOfWork, division_code: str) -> IssuingOfficeRead:

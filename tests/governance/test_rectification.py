@@ -1,0 +1,72 @@
+"""Governance reuses the kit's findings and rectifications: findings at governments, in its own schema."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from governance.db import kit
+from school_inspection.db import kit as inspection_kit
+from tests.conftest import TokenFactory, bearer
+
+COUNTY, OTHER_COUNTY = "450105", "450108"  # 江南区, 良庆区
+
+
+def finding_at_government(unit_id: str) -> dict[str, Any]:
+    return {
+        "unit": {"id": unit_id, "kind": "government", "name": "江南区人民政府", "division_code": COUNTY},
+        "origin_kind": "supervision",
+        "origin_ref": "duty-evaluation-2026",
+        "category": "funding",
+        "severity": "major",
+        "description": "教育经费未按规定足额拨付",
+        "requirement": "补足拨付并建立经费保障机制",
+        "deadline": {"days": 60, "kind": "calendar"},
+    }
+
+
+async def outbox_types(engine: AsyncEngine, outbox: Any, rectification_id: str) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(outbox.c.type)
+            .where(outbox.c.envelope["data"]["rectification_id"].astext == rectification_id)
+            .order_by(outbox.c.seq)
+        )
+    return list(rows.scalars())
+
+
+async def test_an_office_raises_a_finding_at_a_county_government(
+    governance: httpx.AsyncClient, token: TokenFactory, engine: AsyncEngine
+) -> None:
+    office = bearer(token("supervision_office", division=COUNTY))
+    unit_id = f"gov-{COUNTY}-{secrets.token_hex(3)}"
+
+    response = await governance.post("/v1/findings", json=finding_at_government(unit_id), headers=office)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["status"] == "open"
+    assert response.headers["Location"] == f"/v1/rectifications/{created['id']}"
+
+    listed = await governance.get("/v1/rectifications", params={"unit_id": unit_id}, headers=office)
+    assert listed.status_code == 200, listed.text
+    assert [item["id"] for item in listed.json()["items"]] == [created["id"]]
+    detail = await governance.get(f"/v1/rectifications/{created['id']}", headers=office)
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["finding"]["unit_kind"] == "government"
+    assert detail.json()["finding"]["unit_name"] == "江南区人民政府"
+
+    elsewhere = bearer(token("supervision_office", division=OTHER_COUNTY))
+    hidden = await governance.get(f"/v1/rectifications/{created['id']}", headers=elsewhere)
+    assert hidden.status_code == 404, hidden.text
+    others = await governance.get("/v1/rectifications", params={"unit_id": unit_id}, headers=elsewhere)
+    assert others.status_code == 200, others.text
+    assert others.json()["items"] == []
+
+    assert await outbox_types(engine, kit.outbox, created["id"]) == [
+        "dudao.governance.rectification.opened.v1"
+    ]
+    assert await outbox_types(engine, inspection_kit.outbox, created["id"]) == []
