@@ -9,16 +9,14 @@ import asyncio
 from importlib.metadata import entry_points
 from typing import Any
 
-from alembic import command, context, op
+from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from dudao.audit import append_only_statements
-from dudao.db import KIT_SCHEMA, asyncpg_url, schema_metadata
+from dudao.db import KIT_SCHEMA, asyncpg_url
 from dudao.service import ServiceSpec
-from dudao.tables import kit_tables
 
 
 def service_specs() -> list[ServiceSpec]:
@@ -79,20 +77,3 @@ def run_env(metadata: MetaData) -> None:
     if context.is_offline_mode():
         raise RuntimeError("offline migrations are not supported; run against a database")
     asyncio.run(run())
-
-
-def create_kit_tables(schema: str) -> None:
-    """In a schema's first migration: the kit's tables, exactly as ``kit_tables`` declares them, and the
-    trigger that keeps the audit log append-only."""
-    metadata = schema_metadata(schema)
-    kit_tables(metadata)
-    metadata.create_all(op.get_bind())
-    for statement in append_only_statements(schema):
-        op.execute(statement)
-
-
-def drop_kit_tables(schema: str) -> None:
-    op.execute(text(f'DROP FUNCTION IF EXISTS "{schema}".audit_log_append_only() CASCADE'))
-    metadata = schema_metadata(schema)
-    kit_tables(metadata)
-    metadata.drop_all(op.get_bind())

@@ -6,7 +6,7 @@ Revises:
 
 from collections.abc import Sequence
 
-from dudao.migrations import create_kit_tables, drop_kit_tables
+from dudao.kit_migrations import create_kit_tables_v1, drop_kit_tables_v1
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -15,8 +15,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_kit_tables("accountability")
+    create_kit_tables_v1("accountability")
 
 
 def downgrade() -> None:
-    drop_kit_tables("accountability")
+    drop_kit_tables_v1("accountability")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dudao.migrations import create_kit_tables, drop_kit_tables
+from dudao.kit_migrations import create_kit_tables_v1, drop_kit_tables_v1
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -39,11 +39,11 @@ def upgrade() -> None:
         schema="monitoring",
         postgresql_ops={"division_code": "text_pattern_ops"},
     )
-    create_kit_tables("monitoring")
+    create_kit_tables_v1("monitoring")
 
 
 def downgrade() -> None:
-    drop_kit_tables("monitoring")
+    drop_kit_tables_v1("monitoring")
     op.drop_index(
         "ix_roster_school_division_code",
         table_name="roster_school",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dudao.migrations import create_kit_tables, drop_kit_tables
+from dudao.kit_migrations import create_kit_tables_v1, drop_kit_tables_v1
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -67,11 +67,11 @@ def upgrade() -> None:
         postgresql_ops={"division_code": "text_pattern_ops"},
     )
     op.create_index("ix_school_updated_at", "school", ["updated_at", "id"], unique=False, schema="inspection")
-    create_kit_tables("inspection")
+    create_kit_tables_v1("inspection")
 
 
 def downgrade() -> None:
-    drop_kit_tables("inspection")
+    drop_kit_tables_v1("inspection")
     op.drop_index("ix_school_updated_at", table_name="school", schema="inspection")
     op.drop_index(
         "ix_school_division_code",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dudao.migrations import create_kit_tables, drop_kit_tables
+from dudao.kit_migrations import create_kit_tables_v1, drop_kit_tables_v1
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -51,10 +51,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code", name=op.f("pk_division")),
         schema="common",
     )
-    create_kit_tables("common")
+    create_kit_tables_v1("common")
 
 
 def downgrade() -> None:
-    drop_kit_tables("common")
+    drop_kit_tables_v1("common")
     op.drop_table("division", schema="common")
     op.drop_table("api_key", schema="common")

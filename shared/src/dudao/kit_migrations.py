@@ -1,0 +1,421 @@
+"""Frozen DDL of the kit's tables, shared by every schema's migrations.
+
+A migration must create the same tables on the day it runs as on the day it was written, so these
+snapshots never follow the models: a later model change gets a new versioned function (or plain ``op``
+calls) in a new revision. Each service's migration calls the snapshot with its own schema.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from dudao.audit import append_only_statements
+
+
+def create_kit_tables_v1(schema: str) -> None:
+    """Outbox, inbox, dead letters, audit log (append-only, hash-chained) and idempotency keys."""
+    op.create_table(
+        "audit_log",
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("actor_kind", sa.String(length=20), nullable=False),
+        sa.Column("action", sa.String(length=100), nullable=False),
+        sa.Column("record_type", sa.String(length=100), nullable=False),
+        sa.Column("record_id", sa.String(length=100), nullable=False),
+        sa.Column("division_code", sa.String(length=12), nullable=True),
+        sa.Column("source_address", sa.String(length=64), nullable=True),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "details",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column(
+            "txid",
+            sa.BigInteger(),
+            server_default=sa.text("(pg_current_xact_id()::text)::bigint"),
+            nullable=False,
+        ),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=True),
+        sa.Column("hash", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_log_chain_seq")),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_audit_log_unsealed",
+        "audit_log",
+        ["seq"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("chain_seq IS NULL"),
+    )
+    op.create_table(
+        "dead_letter",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=True),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("deliveries", sa.Integer(), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letter")),
+        schema=schema,
+    )
+    op.create_table(
+        "idempotency_key",
+        sa.Column("principal", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("principal", "key", name=op.f("pk_idempotency_key")),
+        schema=schema,
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column(
+            "processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
+        schema=schema,
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("type", sa.String(length=200), nullable=False),
+        sa.Column("division_code", sa.String(length=12), nullable=False),
+        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["seq"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    for statement in append_only_statements(schema):
+        op.execute(statement)
+
+
+def drop_kit_tables_v1(schema: str) -> None:
+    op.execute(f"DROP FUNCTION IF EXISTS {schema}.audit_log_append_only() CASCADE")
+    op.drop_index(
+        "ix_outbox_unpublished",
+        table_name="outbox",
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.drop_table("outbox", schema=schema)
+    op.drop_table("inbox", schema=schema)
+    op.drop_table("idempotency_key", schema=schema)
+    op.drop_table("dead_letter", schema=schema)
+    op.drop_index(
+        "ix_audit_log_unsealed",
+        table_name="audit_log",
+        schema=schema,
+        postgresql_where=sa.text("chain_seq IS NULL"),
+    )
+    op.drop_table("audit_log", schema=schema)
+
+
+def create_rectification_tables_v1(schema: str) -> None:
+    """Findings, rectifications, reports, rechecks, steps, reminders and evidence files."""
+    op.create_table(
+        "evidence_file",
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content_type", sa.String(length=120), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("storage_key", sa.String(length=200), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=200), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_file")),
+        sa.UniqueConstraint("storage_key", name=op.f("uq_evidence_file_storage_key")),
+        schema=schema,
+    )
+    op.create_table(
+        "finding",
+        sa.Column(
+            "origin_kind",
+            sa.Enum(
+                "supervision",
+                "visit",
+                "evaluation",
+                name="originkind",
+                native_enum=False,
+                length=20,
+                schema=schema,
+            ),
+            nullable=False,
+        ),
+        sa.Column("origin_ref", sa.String(length=100), nullable=True),
+        sa.Column("category", sa.String(length=60), nullable=False),
+        sa.Column(
+            "severity",
+            sa.Enum(
+                "minor",
+                "major",
+                "serious",
+                name="severity",
+                native_enum=False,
+                length=10,
+                schema=schema,
+            ),
+            nullable=False,
+        ),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("evidence_ids", sa.ARRAY(sa.Uuid()), nullable=False),
+        sa.Column("unit_id", sa.String(length=100), nullable=False),
+        sa.Column(
+            "unit_kind",
+            sa.Enum(
+                "school",
+                "government",
+                "department",
+                name="unitkind",
+                native_enum=False,
+                length=20,
+                schema=schema,
+            ),
+            nullable=False,
+        ),
+        sa.Column("unit_name", sa.String(length=200), nullable=False),
+        sa.Column("competent_department", sa.String(length=200), nullable=True),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("office_division", sa.String(length=6), nullable=False),
+        sa.Column("raised_by", sa.String(length=200), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_finding")),
+        schema=schema,
+    )
+    op.create_table(
+        "rectification",
+        sa.Column("finding_id", sa.Uuid(), nullable=False),
+        sa.Column("requirement", sa.Text(), nullable=False),
+        sa.Column(
+            "deadline_kind",
+            sa.Enum("calendar", "working", name="deadlinekind", native_enum=False, length=10, schema=schema),
+            nullable=False,
+        ),
+        sa.Column("deadline_days", sa.Integer(), nullable=False),
+        sa.Column("started_on", sa.Date(), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=False),
+        sa.Column("provisional_deadline", sa.Boolean(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open",
+                "submitted",
+                "closed",
+                name="rectificationstatus",
+                native_enum=False,
+                length=10,
+                schema=schema,
+            ),
+            nullable=False,
+        ),
+        sa.Column("overdue_deadline", sa.Date(), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("last_step_kind", sa.String(length=40), nullable=True),
+        sa.Column("unit_id", sa.String(length=100), nullable=False),
+        sa.Column("competent_department", sa.String(length=200), nullable=True),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("office_division", sa.String(length=6), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.CheckConstraint("deadline_days > 0", name=op.f("ck_rectification_deadline_days_positive")),
+        sa.ForeignKeyConstraint(
+            ["finding_id"], [f"{schema}.finding.id"], name=op.f("fk_rectification_finding_id_finding")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectification")),
+        sa.UniqueConstraint("finding_id", name=op.f("uq_rectification_finding_id")),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_rectification_division_code",
+        "rectification",
+        ["division_code"],
+        unique=False,
+        schema=schema,
+        postgresql_ops={"division_code": "text_pattern_ops"},
+    )
+    op.create_index(
+        "ix_rectification_due", "rectification", ["status", "deadline"], unique=False, schema=schema
+    )
+    op.create_index("ix_rectification_unit_id", "rectification", ["unit_id"], unique=False, schema=schema)
+    op.create_table(
+        "rectification_recheck",
+        sa.Column("rectification_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "result",
+            sa.Enum(
+                "confirmed",
+                "reopened",
+                name="recheckresult",
+                native_enum=False,
+                length=10,
+                schema=schema,
+            ),
+            nullable=False,
+        ),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("checked_by", sa.String(length=200), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rectification_id"],
+            [f"{schema}.rectification.id"],
+            name=op.f("fk_rectification_recheck_rectification_id_rectification"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectification_recheck")),
+        schema=schema,
+    )
+    op.create_index(
+        op.f("ix_rectification_recheck_rectification_id"),
+        "rectification_recheck",
+        ["rectification_id"],
+        unique=False,
+        schema=schema,
+    )
+    op.create_table(
+        "rectification_reminder",
+        sa.Column("rectification_id", sa.Uuid(), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=False),
+        sa.Column("days_before", sa.Integer(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rectification_id"],
+            [f"{schema}.rectification.id"],
+            name=op.f("fk_rectification_reminder_rectification_id_rectification"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "rectification_id", "deadline", "days_before", name=op.f("pk_rectification_reminder")
+        ),
+        schema=schema,
+    )
+    op.create_table(
+        "rectification_report",
+        sa.Column("rectification_id", sa.Uuid(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("evidence_ids", sa.ARRAY(sa.Uuid()), nullable=False),
+        sa.Column("submitted_by", sa.String(length=200), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "decision",
+            sa.Enum(
+                "accepted",
+                "rejected",
+                name="reportdecision",
+                native_enum=False,
+                length=10,
+                schema=schema,
+            ),
+            nullable=True,
+        ),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rejection_reasons", sa.Text(), nullable=True),
+        sa.Column("reply_due", sa.Date(), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rectification_id"],
+            [f"{schema}.rectification.id"],
+            name=op.f("fk_rectification_report_rectification_id_rectification"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectification_report")),
+        schema=schema,
+    )
+    op.create_index(
+        op.f("ix_rectification_report_rectification_id"),
+        "rectification_report",
+        ["rectification_id"],
+        unique=False,
+        schema=schema,
+    )
+    op.create_table(
+        "rectification_step",
+        sa.Column("rectification_id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("step_id", sa.Uuid(), nullable=False),
+        sa.Column("step_index", sa.Integer(), nullable=False),
+        sa.Column("step_kind", sa.String(length=40), nullable=False),
+        sa.Column("reason", sa.String(length=20), nullable=False),
+        sa.Column("document_number", sa.String(length=60), nullable=True),
+        sa.Column("new_deadline", sa.Date(), nullable=True),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rectification_id"],
+            [f"{schema}.rectification.id"],
+            name=op.f("fk_rectification_step_rectification_id_rectification"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rectification_step")),
+        sa.UniqueConstraint("step_id", name=op.f("uq_rectification_step_step_id")),
+        schema=schema,
+    )
+    op.create_index(
+        op.f("ix_rectification_step_rectification_id"),
+        "rectification_step",
+        ["rectification_id"],
+        unique=False,
+        schema=schema,
+    )
+
+
+def drop_rectification_tables_v1(schema: str) -> None:
+    op.drop_index(
+        op.f("ix_rectification_step_rectification_id"), table_name="rectification_step", schema=schema
+    )
+    op.drop_table("rectification_step", schema=schema)
+    op.drop_index(
+        op.f("ix_rectification_report_rectification_id"),
+        table_name="rectification_report",
+        schema=schema,
+    )
+    op.drop_table("rectification_report", schema=schema)
+    op.drop_table("rectification_reminder", schema=schema)
+    op.drop_index(
+        op.f("ix_rectification_recheck_rectification_id"),
+        table_name="rectification_recheck",
+        schema=schema,
+    )
+    op.drop_table("rectification_recheck", schema=schema)
+    op.drop_index("ix_rectification_unit_id", table_name="rectification", schema=schema)
+    op.drop_index("ix_rectification_due", table_name="rectification", schema=schema)
+    op.drop_index(
+        "ix_rectification_division_code",
+        table_name="rectification",
+        schema=schema,
+        postgresql_ops={"division_code": "text_pattern_ops"},
+    )
+    op.drop_table("rectification", schema=schema)
+    op.drop_table("finding", schema=schema)
+    op.drop_table("evidence_file", schema=schema)
