@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,10 @@ class AuditEntry:
     source_address: str | None = None
     request_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """The entry as the columns of an audit_log row."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def canonical(self) -> bytes:
         return json.dumps(

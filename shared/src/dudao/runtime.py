@@ -61,6 +61,17 @@ class OutboxNotifier:
                 log.warning("could not notify the outbox relays", exc_info=True)
             await asyncio.sleep(self.min_interval)
 
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set (a worker's part); what is poked until then is still sent."""
+        task = asyncio.create_task(self.run())
+        try:
+            await stop.wait()
+            await asyncio.sleep(self.min_interval * 2)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
 
 @dataclass
 class Runtime:

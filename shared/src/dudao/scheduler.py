@@ -61,6 +61,7 @@ class Scheduler:
         source: str,
         clock: Clock,
         settings: Settings,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         names = [job.name for job in jobs]
         if len(set(names)) != len(names):
@@ -71,6 +72,7 @@ class Scheduler:
         self._source = source
         self._clock = clock
         self._tick_seconds = settings.scheduler_tick_seconds
+        self._notify = notify
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run each job at start and then every ``job.every``, checking every tick, until ``stop`` is set."""
@@ -97,7 +99,7 @@ class Scheduler:
         with bound_contextvars(job=job.name, correlation_id=run_id):
             # Leaving the session without a commit rolls everything back.
             async with self._sessions() as session:
-                uow = UnitOfWork(session, self._kit, self._source, self._clock, actor)
+                uow = UnitOfWork(session, self._kit, self._source, self._clock, actor, notify=self._notify)
                 handled = await job.run(uow, self._clock.now())
                 await uow.commit()
             if handled:

@@ -1,49 +1,30 @@
 """The unit of work: one transaction that carries the state change, its events and its audit entries.
 
-Services add rows through repositories, ``emit`` events and ``record`` audit entries; nothing reaches
-the database's outbox or audit log until ``commit``, which writes all three in the same transaction.
-An event emitted in a transaction that rolls back is therefore never published.
+Services hand the unit of work what they change (``insert``, ``upsert``, ``update`` of rows), ``emit``
+events and ``record`` audit entries; nothing is written until ``flush`` or ``commit``, which write each
+table with one set-based statement (``dudao.bulk``) and join them with the outbox and the audit log into
+as few statements as the change allows: one, for a typical request. An event emitted in a transaction
+that rolls back is therefore never published. The ORM session stays for reads (and for the code that
+still adds ORM objects, flushed first).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from sqlalchemy import TextClause, func, select, text
+from sqlalchemy import Table, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dudao import audit
+from dudao import audit, bulk
 from dudao.clock import Clock
+from dudao.db import violated_constraint
+from dudao.errors import DomainError
 from dudao.events.catalog import Event
 from dudao.events.envelope import CloudEvent
 from dudao.tables import KitTables
-
-
-@cache
-def side_effects_statement(kit: KitTables) -> TextClause:
-    """Outbox rows and audit entries from two JSON arrays, in one round trip with one cached plan."""
-    schema = kit.schema
-    # The schema name is the kit's own, never input.
-    return text(f"""
-        WITH new_events AS (
-            INSERT INTO {schema}.outbox (event_id, type, division_code, envelope)
-            SELECT event_id, type, division_code, envelope
-            FROM jsonb_to_recordset(CAST(:outbox AS jsonb))
-                 AS e(event_id uuid, type text, division_code text, envelope jsonb)
-            ON CONFLICT (event_id) DO NOTHING
-        )
-        INSERT INTO {schema}.audit_log (occurred_at, actor, actor_kind, action, record_type, record_id,
-                                        division_code, source_address, request_id, details)
-        SELECT occurred_at, actor, actor_kind, action, record_type, record_id, division_code,
-               source_address, request_id, coalesce(details, '{{}}'::jsonb)
-        FROM jsonb_to_recordset(CAST(:audit AS jsonb))
-             AS a(occurred_at timestamptz, actor text, actor_kind text, action text, record_type text,
-                  record_id text, division_code text, source_address text, request_id text, details jsonb)
-    """)  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -67,12 +48,51 @@ class UnitOfWork:
     source: str
     clock: Clock
     actor: Actor = SYSTEM
-    # Set in request processes: NOTIFY after commit, coalesced, instead of inside the transaction,
-    # where PostgreSQL holds a database-wide lock from the NOTIFY to the end of the commit.
+    # NOTIFY after commit, never inside the transaction, where PostgreSQL holds a database-wide lock
+    # from the NOTIFY to the end of the commit: processes coalesce them through ``notify``; without one
+    # (tests, scripts) the unit of work sends its own after committing.
     notify: Callable[[str], None] | None = None
-    _notify_after_commit: bool = False
+    _writes: list[bulk.Write] = field(default_factory=list)
+    _violations: dict[str, DomainError] = field(default_factory=dict)
     _events: list[CloudEvent] = field(default_factory=list)
     _audit: list[audit.AuditEntry] = field(default_factory=list)
+    _published: bool = False  # outbox rows were written in this transaction
+
+    # ---- changes, handed over: written at flush or commit, one statement per table
+
+    def insert(
+        self,
+        table: Table,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        ignore_conflicts: bool = False,
+        violations: Mapping[str, DomainError] | None = None,
+    ) -> None:
+        """Insert ``rows``; a broken constraint named in ``violations`` raises that error at flush."""
+        self._add(
+            bulk.write("insert_ignore" if ignore_conflicts else "insert", table, rows, schema=self._in(table))
+        )
+        self._violations.update(violations or {})
+
+    def upsert(self, table: Table, rows: Iterable[Mapping[str, Any]], *, keys: Sequence[str]) -> None:
+        """Insert ``rows``, or update the row already there with the same ``keys``."""
+        self._add(bulk.write("upsert", table, rows, schema=self._in(table), keys=keys))
+
+    def update(
+        self, table: Table, rows: Iterable[Mapping[str, Any]], *, keys: Sequence[str] = ("id",)
+    ) -> None:
+        """Set the columns each row names on the row with its ``keys`` (which the caller has locked)."""
+        self._add(bulk.write("update", table, rows, schema=self._in(table), keys=keys))
+
+    def _in(self, table: Table) -> str:
+        """The schema a table is written in: its own, or the service's for the kit's schemaless tables."""
+        return table.schema or self.kit.schema
+
+    def _add(self, write: bulk.Write | None) -> None:
+        if write is not None:
+            self._writes.append(write)
+
+    # ---- events and audit entries
 
     def emit(self, event: Event) -> CloudEvent:
         envelope = CloudEvent(
@@ -88,6 +108,10 @@ class UnitOfWork:
         )
         self._events.append(envelope)
         return envelope
+
+    def emit_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.emit(event)
 
     def record(
         self, action: str, record_type: str, record_id: object, division_code: str | None, **details: Any
@@ -111,42 +135,85 @@ class UnitOfWork:
     def pending_events(self) -> list[CloudEvent]:
         return list(self._events)
 
-    async def flush_side_effects(self) -> None:
-        """Write queued events to the outbox and audit entries to the log: one statement, this transaction."""
-        if not self._events and not self._audit:
-            return
-        outbox = [
-            {
-                "event_id": e.id,
-                "type": e.type,
-                "division_code": e.division,
-                "envelope": e.model_dump(mode="json"),
-            }
-            for e in self._events
-        ]
-        entries = [{**entry.__dict__, "occurred_at": entry.occurred_at.isoformat()} for entry in self._audit]
-        await self.session.execute(
-            side_effects_statement(self.kit),
-            {"outbox": json.dumps(outbox, default=str), "audit": json.dumps(entries, default=str)},
-        )
-        if outbox:
-            if self.notify is None:
-                # Delivered at commit, so the relay wakes exactly when there is something to publish.
-                await self.session.execute(select(func.pg_notify(self.kit.notify_channel, "")))
-            else:
-                self._notify_after_commit = True
+    # ---- writing
+
+    async def flush(self) -> None:
+        """Write everything handed over so far: the changes, then the outbox rows and audit entries."""
+        await self.session.flush()
+        writes = [*self._writes, *self._side_effects()]
+        self._published = self._published or bool(self._events)
+        self._writes.clear()
         self._events.clear()
         self._audit.clear()
+        await self._execute(writes)
 
     async def commit(self) -> None:
-        await self.session.flush()
-        await self.flush_side_effects()
+        await self.flush()
         await self.session.commit()
-        if self._notify_after_commit and self.notify is not None:
-            self._notify_after_commit = False
-            self.notify(self.kit.notify_channel)
+        if self._published:
+            self._published = False
+            if self.notify is not None:
+                self.notify(self.kit.notify_channel)
+            else:  # in a transaction of its own, which holds nothing another writer waits for
+                await self.session.execute(select(func.pg_notify(self.kit.notify_channel, "")))
+                await self.session.commit()
 
     async def rollback(self) -> None:
+        self._writes.clear()
         self._events.clear()
         self._audit.clear()
+        self._published = False
         await self.session.rollback()
+
+    def _side_effects(self) -> list[bulk.Write]:
+        outbox = bulk.write(
+            "insert_ignore",  # derived ids make a fact noticed twice land once
+            self.kit.outbox,
+            (
+                {
+                    "event_id": e.id,
+                    "type": e.type,
+                    "division_code": e.division,
+                    "envelope": e.model_dump(mode="json"),
+                }
+                for e in self._events
+            ),
+            schema=self.kit.schema,
+        )
+        entries = bulk.write(
+            "insert", self.kit.audit_log, (e.row() for e in self._audit), schema=self.kit.schema
+        )
+        return [w for w in (outbox, entries) if w is not None]
+
+    async def _execute(self, writes: list[bulk.Write]) -> None:
+        try:
+            for group in _statements(writes):
+                shapes = [w.shape for w in group]
+                await self.session.execute(bulk.statement(shapes), bulk.parameters(group))
+        except IntegrityError as exc:
+            error = self._violations.get(violated_constraint(exc) or "")
+            if error is not None:
+                raise error from exc
+            raise
+
+
+def _statements(writes: list[bulk.Write]) -> list[list[bulk.Write]]:
+    """Writes joined into as few statements as keep their meaning: one statement sees the database as it
+    was before the statement, so an update or upsert of a table written earlier in the change (which
+    would not see those rows) starts a new statement. Writes of one shape are merged first."""
+    merged: list[bulk.Write] = []
+    for w in writes:
+        if merged and merged[-1].shape == w.shape and w.shape.kind in ("insert", "insert_ignore"):
+            merged[-1] = bulk.Write(w.shape, [*merged[-1].rows, *w.rows])
+        else:
+            merged.append(w)
+    groups: list[list[bulk.Write]] = []
+    written: set[tuple[str, str]] = set()
+    for w in merged:
+        target = (w.shape.schema, w.shape.table.name)
+        if not groups or (w.shape.kind in ("update", "upsert") and target in written):
+            groups.append([])
+            written = set()
+        groups[-1].append(w)
+        written.add(target)
+    return groups

@@ -30,7 +30,7 @@ async def test_event_of_a_rolled_back_transaction_is_never_published(world: Worl
             uow = world.uow(session)
             await session.execute(insert(world.thing).values(id=lost.thing_id))
             uow.emit(lost)
-            await uow.flush_side_effects()  # the outbox row exists, uncommitted, while the relay polls
+            await uow.flush()  # the outbox row exists, uncommitted, while the relay polls
             await asyncio.sleep(0.3)
             await uow.rollback()
         await world.commit_events(kept)

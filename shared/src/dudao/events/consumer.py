@@ -1,10 +1,14 @@
 """Durable pull consumers: one per handler, explicit acks, finite redelivery with backoff, dead letters.
 
-A handler's effect and the event's id in the inbox commit in one transaction, and the inbox row is
-written first: a redelivered event (an ack lost, a replay, two replicas racing) finds it and changes
-nothing. A handler that keeps failing is retried after ``consumer_backoff_seconds`` (a ``nak`` with that
-delay) until ``consumer_max_deliver`` deliveries, then dead-lettered; an envelope that cannot be read is
-dead-lettered at once.
+A consumer handles a fetched batch in one transaction (``handle_many``): the batch's ids are claimed in
+the inbox with one statement, first, so a redelivered event (an ack lost, a replay, two replicas
+racing) finds its row and changes nothing; the handler gets the claimed events in rounds in which each
+subject (one rectification, one case) appears once, in the order they were published; the effects and
+the inbox rows commit together. If the batch fails, its events are tried again one per transaction, so
+a poison event is retried and dead-lettered alone and never takes its neighbours with it. The next
+batch is fetched while one is handled. A handler that keeps failing is retried after
+``consumer_backoff_seconds`` (a ``nak`` with that delay) until ``consumer_max_deliver`` deliveries,
+then dead-lettered; an envelope that cannot be read is dead-lettered at once.
 
 The consumer's ``ack_wait`` is ``consumer_ack_wait_seconds`` and the server-side ``backoff`` is left
 unset on purpose: NATS makes ``ack_wait`` the first backoff value, so a handler slower than one second
@@ -29,24 +33,26 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.contextvars import bound_contextvars
 
+from dudao import bulk
 from dudao.clock import Clock
 from dudao.config import Settings
 from dudao.events.catalog import Event, event_class
 from dudao.events.envelope import CloudEvent
 from dudao.events.nats import STREAM
 from dudao.events.stream import require_stream
+from dudao.ids import uuid7
 from dudao.tables import KitTables
 from dudao.uow import SYSTEM, Actor, UnitOfWork
 
 E = TypeVar("E", bound=Event)
 
 Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Event], UnitOfWork], Awaitable[None]]
 
-_FETCH_BATCH = 32
+_FETCH_BATCH = 256
 _FETCH_WAIT_SECONDS = 5.0
 _ALREADY_WAITING_SECONDS = 0.005
 _RETRY_PAUSE_SECONDS = 1.0
@@ -59,20 +65,52 @@ log = structlog.get_logger(__name__)
 class Consumer:
     event_type: str
     durable: str
-    handler: Handler
+    # Exactly one of: a handler of one event at a time (what it emits carries that event's correlation
+    # id), or a set-based handler of a round of events, each subject at most once, in publishing order.
+    handler: Handler | None = None
+    handle_many: BatchHandler | None = None
+    # What the durable filters on the stream: the event type (by default), or a narrower subject.
+    subject: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.handler is None) == (self.handle_many is None):
+            raise ValueError(f"consumer {self.durable} needs exactly one of handler and handle_many")
+        if not self.subject:
+            object.__setattr__(self, "subject", self.event_type)
 
 
-def consumer(
-    event_type: str, *, durable: str
-) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Consumer]:
-    """Declare an event handler as a durable consumer of ``event_type`` (which must be in the catalog)."""
+def _checked(event_type: str, durable: str, subject: str | None) -> str:
     event_class(event_type)  # an unknown type fails at import, not at the first message
     if not durable or _INVALID_NAME_CHARS & set(durable):
         raise ValueError(f"durable name {durable!r} must be non-empty without '.', '*', '>' or whitespace")
+    subject = subject or event_type
+    if subject != event_type and not subject.startswith(event_type + "."):
+        raise ValueError(f"subject {subject} is not within {event_type}")
+    return subject
+
+
+def batch_consumer(
+    event_type: str, *, durable: str, subject: str | None = None
+) -> Callable[[Callable[[Sequence[E], UnitOfWork], Awaitable[None]]], Consumer]:
+    """Declare a set-based handler of ``event_type`` (in the catalog): it gets a round of events at once."""
+    filtered = _checked(event_type, durable, subject)
+
+    def register(handler: Callable[[Sequence[E], UnitOfWork], Awaitable[None]]) -> Consumer:
+        # The runner passes exactly instances of event_class(event_type), the handler's own type.
+        return Consumer(event_type, durable, handle_many=cast(BatchHandler, handler), subject=filtered)
+
+    return register
+
+
+def consumer(
+    event_type: str, *, durable: str, subject: str | None = None
+) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Consumer]:
+    """Declare a handler of one event at a time; a batch's events are handed to it in turn, in one
+    transaction."""
+    filtered = _checked(event_type, durable, subject)
 
     def register(handler: Callable[[E, UnitOfWork], Awaitable[None]]) -> Consumer:
-        # The runner passes exactly an instance of event_class(event_type), the handler's own type.
-        return Consumer(event_type=event_type, durable=durable, handler=cast(Handler, handler))
+        return Consumer(event_type, durable, handler=cast(Handler, handler), subject=filtered)
 
     return register
 
@@ -91,6 +129,7 @@ class ConsumerRunner:
         source: str,
         clock: Clock,
         settings: Settings,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         durables = [c.durable for c in consumers]
         if len(set(durables)) != len(durables):
@@ -106,6 +145,7 @@ class ConsumerRunner:
         self._max_deliver = settings.consumer_max_deliver
         self._backoff = list(settings.consumer_backoff_seconds)
         self._ack_wait = settings.consumer_ack_wait_seconds
+        self._notify = notify
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Fails at once if the stream is not declared."""
@@ -129,7 +169,7 @@ class ConsumerRunner:
             ConsumerConfig(
                 name=c.durable,
                 durable_name=c.durable,
-                filter_subject=c.event_type,
+                filter_subject=c.subject,
                 # A consumer created after its first events were published still gets them.
                 deliver_policy=DeliverPolicy.ALL,
                 ack_policy=AckPolicy.EXPLICIT,
@@ -142,26 +182,69 @@ class ConsumerRunner:
     async def _consume(
         self, c: Consumer, subscription: JetStreamContext.PullSubscription, stop: asyncio.Event
     ) -> None:
-        while not stop.is_set():
-            try:
-                messages = await self._fetch(subscription, stop)
-            except Exception:  # a reconnect or a leader change: pause, then pull again
-                log.exception("fetch failed", consumer=c.durable)
-                await _sleep_unless_stopped(stop, _RETRY_PAUSE_SECONDS)
-                continue
-            # One batch is handled concurrently, but the events of one subject (one rectification, one
-            # case) in the order they were published, so a case never sees "closed" before "overdue".
-            by_subject: dict[str, list[Msg]] = defaultdict(list)
-            for msg in messages:
-                by_subject[(msg.headers or {}).get("Ce-Subject", "")].append(msg)
-            await asyncio.gather(*(self._handle_in_order(c, group) for group in by_subject.values()))
+        # The next batch is fetched while this one is handled, so no event waits for a whole batch
+        # to be handled before it is even fetched.
+        fetching = asyncio.ensure_future(self._fetch(subscription, stop))
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await fetching
+                except Exception:  # a reconnect or a leader change: pause, then pull again
+                    log.exception("fetch failed", consumer=c.durable)
+                    await _sleep_unless_stopped(stop, _RETRY_PAUSE_SECONDS)
+                    messages = []
+                fetching = asyncio.ensure_future(self._fetch(subscription, stop))
+                if messages:
+                    await self._handle_batch(c, messages)
+        finally:
+            if not fetching.done():
+                fetching.cancel()
+            await asyncio.wait({fetching})
 
-    async def _handle_in_order(self, c: Consumer, messages: list[Msg]) -> None:
+    async def _handle_batch(self, c: Consumer, messages: list[Msg]) -> None:
+        readable: list[tuple[Msg, CloudEvent, Event]] = []
         for msg in messages:
             try:
-                await self._handle(c, msg)
-            except Exception:  # acking failed (NATS away): the server redelivers after ack_wait
-                log.exception("message handling failed", consumer=c.durable)
+                envelope, event = self._read(c, msg)
+            except _UnreadableError as exc:
+                log.error("unreadable event", consumer=c.durable, subject=msg.subject, error=str(exc))
+                await self._give_up(c, msg, None, str(exc))
+                continue
+            readable.append((msg, envelope, event))
+        if not readable:
+            return
+        with bound_contextvars(consumer=c.durable, batch=len(readable)):
+            try:
+                await self._apply(c, readable)
+            except Exception as exc:
+                if len(readable) == 1:
+                    msg, envelope, _ = readable[0]
+                    with bound_contextvars(event_id=envelope.id):
+                        await self._failed(c, msg, UUID(envelope.id), exc)
+                    return
+                # Find the poison one: each event again in a transaction of its own, in order.
+                log.warning("batch failed; handling its events one by one", exc_info=exc)
+                for one in readable:
+                    await self._handle_batch_of_one(c, one)
+                return
+            await self._ack_all([m for m, _, _ in readable], c)
+
+    async def _handle_batch_of_one(self, c: Consumer, one: tuple[Msg, CloudEvent, Event]) -> None:
+        msg, envelope, _ = one
+        with bound_contextvars(event_id=envelope.id):
+            try:
+                await self._apply(c, [one])
+            except Exception as exc:
+                await self._failed(c, msg, UUID(envelope.id), exc)
+                return
+            await self._ack_all([msg], c)
+
+    @staticmethod
+    async def _ack_all(messages: list[Msg], c: Consumer) -> None:
+        results = await asyncio.gather(*(m.ack() for m in messages), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:  # NATS away: the server redelivers after ack_wait, and the inbox drops them
+            log.warning("acks failed", consumer=c.durable, failed=len(failed), error=repr(failed[0]))
 
     @staticmethod
     async def _fetch(subscription: JetStreamContext.PullSubscription, stop: asyncio.Event) -> list[Msg]:
@@ -191,22 +274,6 @@ class ConsumerRunner:
         except TimeoutError:
             return first
 
-    async def _handle(self, c: Consumer, msg: Msg) -> None:
-        try:
-            envelope, event = self._read(c, msg)
-        except _UnreadableError as exc:
-            log.error("unreadable event", consumer=c.durable, subject=msg.subject, error=str(exc))
-            await self._give_up(c, msg, None, str(exc))
-            return
-        correlation_id = envelope.correlationid or envelope.id
-        with bound_contextvars(correlation_id=correlation_id, event_id=envelope.id, consumer=c.durable):
-            try:
-                await self._apply(c, envelope, event, correlation_id)
-            except Exception as exc:
-                await self._failed(c, msg, UUID(envelope.id), exc)
-                return
-            await msg.ack()
-
     @staticmethod
     def _read(c: Consumer, msg: Msg) -> tuple[CloudEvent, Event]:
         try:
@@ -218,27 +285,50 @@ class ConsumerRunner:
         except (ValidationError, ValueError, KeyError) as exc:
             raise _UnreadableError(f"{type(exc).__name__}: {exc}") from exc
 
-    async def _apply(self, c: Consumer, envelope: CloudEvent, event: Event, correlation_id: str) -> None:
+    async def _apply(self, c: Consumer, batch: list[tuple[Msg, CloudEvent, Event]]) -> None:
         inbox = self._kit.inbox
+        first = batch[0][1]
+        correlation_id = (first.correlationid or first.id) if len(batch) == 1 else str(uuid7())
         actor = Actor(
-            id=SYSTEM.id, kind=SYSTEM.kind, request_id=correlation_id, traceparent=envelope.traceparent
+            id=SYSTEM.id, kind=SYSTEM.kind, request_id=correlation_id, traceparent=first.traceparent
         )
         # Leaving the session without a commit rolls everything back.
         async with self._sessions() as session:
-            uow = UnitOfWork(session, self._kit, self._source, self._clock, actor)
-            # First, so that a concurrent delivery of the same event waits here for this one to end.
-            claimed = (
-                await session.execute(
-                    pg_insert(inbox)
-                    .values(consumer=c.durable, event_id=UUID(envelope.id))
-                    .on_conflict_do_nothing()
-                    .returning(inbox.c.event_id)
+            uow = UnitOfWork(session, self._kit, self._source, self._clock, actor, notify=self._notify)
+            # First, so that a concurrent delivery of the same event waits here for this one to end; in
+            # id order, so that two batches sharing events never wait for each other crosswise.
+            ids = sorted({UUID(envelope.id) for _, envelope, _ in batch})
+            claim = bulk.write(
+                "insert_ignore",
+                inbox,
+                ({"consumer": c.durable, "event_id": i} for i in ids),
+                schema=self._kit.schema,
+            )
+            assert claim is not None
+            claimed = {
+                row.event_id
+                for row in await session.execute(
+                    bulk.returning(claim.shape, ["event_id"]), claim.params("w0_")
                 )
-            ).first()
-            if claimed is None:
-                log.info("event already applied", consumer=c.durable)
-                return
-            await c.handler(event, uow)
+            }
+            # Copies of one event in the batch (a replay fetched beside the original) apply once.
+            events = list(
+                {
+                    envelope.id: (envelope, event)
+                    for _, envelope, event in batch
+                    if UUID(envelope.id) in claimed
+                }.values()
+            )
+            if len(events) < len(ids):
+                log.info("events already applied", consumer=c.durable, count=len(batch) - len(events))
+            if c.handle_many is not None:
+                for round_ in _rounds(events):
+                    await c.handle_many(round_, uow)
+            else:
+                assert c.handler is not None, "a consumer has one of the two"
+                for envelope, event in events:
+                    uow.actor = _actor_of(envelope)
+                    await c.handler(event, uow)
             await uow.commit()
 
     async def _failed(self, c: Consumer, msg: Msg, event_id: UUID, exc: Exception) -> None:
@@ -271,6 +361,27 @@ class ConsumerRunner:
             await msg.nak(delay=self._backoff[-1] if self._backoff else None)
             return
         await msg.term()
+
+
+def _actor_of(envelope: CloudEvent) -> Actor:
+    """The system, acting on an event: what it writes carries the event's correlation id."""
+    correlation_id = envelope.correlationid or envelope.id
+    return Actor(id=SYSTEM.id, kind=SYSTEM.kind, request_id=correlation_id, traceparent=envelope.traceparent)
+
+
+def _rounds(events: list[tuple[CloudEvent, Event]]) -> list[list[Event]]:
+    """The events in rounds, each subject at most once a round and in publishing order: the n-th event of
+    a subject goes in round n."""
+    rounds: list[list[Event]] = []
+    per_subject: dict[str, int] = defaultdict(int)
+    for envelope, event in events:
+        subject = envelope.subject or envelope.id
+        n = per_subject[subject]
+        per_subject[subject] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(event)
+    return rounds
 
 
 async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:

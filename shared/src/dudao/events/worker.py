@@ -19,6 +19,7 @@ from dudao.events.consumer import Consumer, ConsumerRunner
 from dudao.events.nats import connect
 from dudao.events.relay import OutboxRelay
 from dudao.events.stream import require_stream
+from dudao.runtime import OutboxNotifier
 from dudao.scheduler import ScheduledJob, Scheduler, scheduled
 from dudao.tables import KitTables
 from dudao.uow import UnitOfWork
@@ -64,18 +65,26 @@ async def run_worker(
             js = nc.jetstream()
             await require_stream(js)
             sessions = session_factory(engine)
+            # Consumers and jobs wake the relays after their commits, never from inside them.
+            notifier = OutboxNotifier(engine)
+            notify = notifier.poke
             parts: list[Coroutine[Any, Any, None]] = [
                 OutboxRelay(engine, k, js, settings).run(stop) for k in [kit, *extra_kits]
             ]
+            parts.append(notifier.run_until(stop))
             if settings.clock_adjustable:
                 clock_sync = ClockSync(clock, sessions)
                 await clock_sync.refresh()  # before the scheduler's first tick asks the time
                 await clock_sync.subscribe(nc)
                 parts.append(clock_sync.run(stop))
             if consumers:
-                parts.append(ConsumerRunner(sessions, kit, js, consumers, source, clock, settings).run(stop))
+                parts.append(
+                    ConsumerRunner(sessions, kit, js, consumers, source, clock, settings, notify).run(stop)
+                )
             # Every schema this worker relays also gets its audit log sealed; sealers take turns.
-            parts.append(Scheduler(sessions, kit, [*jobs, seal_audit_log], source, clock, settings).run(stop))
+            parts.append(
+                Scheduler(sessions, kit, [*jobs, seal_audit_log], source, clock, settings, notify).run(stop)
+            )
             parts += [
                 Scheduler(sessions, k, [seal_audit_log], source, clock, settings).run(stop)
                 for k in extra_kits
