@@ -1,11 +1,15 @@
-"""Set-based writes: one precompiled statement per table, whether it writes one row or 100,000.
+"""Set-based writes: one prepared statement per table, whether it writes one row or 100,000.
 
 Rows travel as one typed array per column and come back as rows through ``unnest``, so the SQL text of a
 write depends only on its table, columns and kind, never on how many rows it carries: PostgreSQL
 prepares it once per connection, asyncpg sends the arrays in its binary format, and no statement comes
 near the server's limit of 32,767 parameters. Several writes can be joined into one statement as
-data-modifying CTEs (``joined``), which is how a typical request writes its row, its outbox row and its
-audit entry in one round trip.
+data-modifying CTEs, which is how a typical request writes its row, its outbox row and its audit entry
+in one round trip.
+
+The statements go to the driver as they are (``exec_driver_sql``), inside the session's transaction:
+the rows are already plain values, so SQLAlchemy's compilation and per-value bind processing would
+only repeat work.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from enum import Enum
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, JSON, Column, Table, Text, TextClause, bindparam, text
+from sqlalchemy import ARRAY, JSON, Column, Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.schema import ColumnDefault
-from sqlalchemy.types import TypeEngine
 
 Kind = Literal["insert", "insert_ignore", "upsert", "update"]
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -43,12 +48,13 @@ class Write:
     shape: Shape
     rows: list[tuple[Any, ...]]
 
-    def params(self, prefix: str) -> dict[str, list[Any]]:
+    def arrays(self) -> list[list[Any]]:
+        """One array per column, in the shape's column order."""
         columns = self.shape.table.c
-        return {
-            f"{prefix}{i}": [_bind_value(columns[name], row[i]) for row in self.rows]
+        return [
+            [_bind_value(columns[name], row[i]) for row in self.rows]
             for i, name in enumerate(self.shape.columns)
-        }
+        ]
 
 
 def write(
@@ -82,68 +88,64 @@ def write(
     return Write(Shape(table, schema, kind, columns, tuple(keys)), values)
 
 
-def statement(shapes: Sequence[Shape]) -> TextClause:
-    """One statement for ``shapes``, in order: all but the last as CTEs (parameters ``w<i>_<column>``)."""
-    return _statement(tuple(shapes))
+async def execute(session: AsyncSession, writes: Sequence[Write]) -> None:
+    """``writes`` as one statement, in order: all but the last as CTEs."""
+    args = tuple(a for w in writes for a in w.arrays())
+    connection = await session.connection()
+    await connection.exec_driver_sql(_statement(tuple(w.shape for w in writes)), args)
+
+
+async def fetch(session: AsyncSession, one: Write, returning: Sequence[str]) -> Sequence[Row[Any]]:
+    """A single write, with ``RETURNING returning``."""
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(_returning(one.shape, tuple(returning)), tuple(one.arrays()))
+    return result.all()
 
 
 @cache
-def _statement(shapes: tuple[Shape, ...]) -> TextClause:
-    parts = [_sql(shape, f"w{i}_") for i, shape in enumerate(shapes)]
+def _statement(shapes: tuple[Shape, ...]) -> str:
+    parts: list[str] = []
+    first = 1
+    for shape in shapes:
+        parts.append(_sql(shape, first))
+        first += len(shape.columns)
     *ctes, last = parts
-    sql = last if not ctes else "WITH " + ", ".join(f"w{i} AS ({p})" for i, p in enumerate(ctes)) + " " + last
-    params = [
-        bindparam(f"w{i}_{j}", type_=_array_type(shape.table.c[name]))
-        for i, shape in enumerate(shapes)
-        for j, name in enumerate(shape.columns)
-    ]
-    return text(sql).bindparams(*params)
-
-
-def parameters(writes: Sequence[Write]) -> dict[str, list[Any]]:
-    merged: dict[str, list[Any]] = {}
-    for i, w in enumerate(writes):
-        merged.update(w.params(f"w{i}_"))
-    return merged
-
-
-def returning(shape: Shape, columns: Sequence[str]) -> TextClause:
-    """A single write's statement with ``RETURNING columns`` (parameters ``w0_<i>``)."""
-    return _returning(shape, tuple(columns))
+    if not ctes:
+        return last
+    return "WITH " + ", ".join(f"w{i} AS ({p})" for i, p in enumerate(ctes)) + " " + last
 
 
 @cache
-def _returning(shape: Shape, columns: tuple[str, ...]) -> TextClause:
-    sql = _sql(shape, "w0_") + " RETURNING " + ", ".join(_q(c) for c in columns)
-    params = [bindparam(f"w0_{j}", type_=_array_type(shape.table.c[n])) for j, n in enumerate(shape.columns)]
-    return text(sql).bindparams(*params)
+def _returning(shape: Shape, columns: tuple[str, ...]) -> str:
+    return _sql(shape, 1) + " RETURNING " + ", ".join(_q(c) for c in columns)
 
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sql(shape: Shape, prefix: str) -> str:
+def _sql(shape: Shape, first: int) -> str:
+    """The statement of one write, its arrays the parameters ``$first`` on."""
     table = f"{_q(shape.schema)}.{_q(shape.table.name)}"
-    columns = ", ".join(_q(c) for c in shape.columns)
-    arrays = ", ".join(
-        f"CAST(:{prefix}{i} AS {_cast(shape.table.c[name])})" for i, name in enumerate(shape.columns)
-    )
+    names = [shape.table.c[c].name for c in shape.columns]
+    columns = ", ".join(_q(n) for n in names)
+    arrays = ", ".join(f"${first + i}::{_cast(shape.table.c[key])}" for i, key in enumerate(shape.columns))
     source = f"unnest({arrays}) AS v({columns})"
     if shape.kind == "update":
-        assigned = [c for c in shape.columns if c not in shape.keys]
-        sets = ", ".join(f"{_q(c)} = {_value(shape.table.c[c])}" for c in assigned)
-        match = " AND ".join(f"t.{_q(k)} = v.{_q(k)}" for k in shape.keys)
-        return f"UPDATE {table} AS t SET {sets} FROM {source} WHERE {match}"  # noqa: S608 (identifiers of the model)
-    values = ", ".join(_value(shape.table.c[c]) for c in shape.columns)
+        keys = {shape.table.c[k].name for k in shape.keys}
+        sets = ", ".join(f"{_q(n)} = {_value(shape.table.c[n])}" for n in names if n not in keys)
+        match = " AND ".join(f"t.{_q(k)} = v.{_q(k)}" for k in sorted(keys))
+        return f"UPDATE {table} AS t SET {sets} FROM {source} WHERE {match}"  # noqa: S608 (the model's names)
+    values = ", ".join(_value(shape.table.c[n]) for n in names)
     sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM {source}"  # noqa: S608
     if shape.kind == "insert_ignore":
         sql += " ON CONFLICT DO NOTHING"
     elif shape.kind == "upsert":
-        assigned = [c for c in shape.columns if c not in shape.keys]
-        target = ", ".join(_q(k) for k in shape.keys)
+        keys = {shape.table.c[k].name for k in shape.keys}
+        assigned = [n for n in names if n not in keys]
+        target = ", ".join(_q(shape.table.c[k].name) for k in shape.keys)
         action = (
-            "DO UPDATE SET " + ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in assigned)
+            "DO UPDATE SET " + ", ".join(f"{_q(n)} = EXCLUDED.{_q(n)}" for n in assigned)
             if assigned
             else "DO NOTHING"
         )
@@ -151,42 +153,33 @@ def _sql(shape: Shape, prefix: str) -> str:
     return sql
 
 
-def _is_json(column: Column[Any]) -> bool:
-    return isinstance(column.type, JSON)
+def _travels_as_text(column: Column[Any]) -> bool:
+    # JSON as its text; an array per row as its text form, since unnest would flatten a 2-D array.
+    return isinstance(column.type, JSON | ARRAY)
 
 
-def _is_array(column: Column[Any]) -> bool:
-    return isinstance(column.type, ARRAY)
+def _ddl_type(column: Column[Any]) -> str:
+    return str(column.type.compile(dialect=_DIALECT))
 
 
 def _cast(column: Column[Any]) -> str:
-    if _is_json(column):
-        return "TEXT[]"  # cast below, after unnest: JSON travels as text
-    if _is_array(column):
-        return "TEXT[]"  # an array per row travels as its text form: unnest would flatten a 2-D array
-    return f"{column.type.compile(dialect=_DIALECT)}[]"
+    return "text[]" if _travels_as_text(column) else f"{_ddl_type(column)}[]"
 
 
 def _value(column: Column[Any]) -> str:
     """The unnested value of ``column``, cast back from text where it travelled as text."""
-    value = f"v.{_q(column.key)}"
-    if _is_json(column) or _is_array(column):
-        return f"CAST({value} AS {column.type.compile(dialect=_DIALECT)})"
-    return value
-
-
-def _array_type(column: Column[Any]) -> TypeEngine[Any]:
-    if _is_json(column) or _is_array(column):
-        return ARRAY(Text())
-    return ARRAY(column.type)
+    value = f"v.{_q(column.name)}"
+    return f"CAST({value} AS {_ddl_type(column)})" if _travels_as_text(column) else value
 
 
 def _bind_value(column: Column[Any], value: Any) -> Any:
     if value is None:
         return None
-    if _is_json(column):
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(column.type, JSON):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    if _is_array(column):
+    if isinstance(column.type, ARRAY):
         return _array_literal(value)
     return value
 

@@ -93,7 +93,8 @@ def create_engine(
     engine = create_async_engine(
         asyncpg_url(settings.database_url.get_secret_value()),
         pool_size=pool_size or settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        # A fixed pool: overflow connections would be opened and closed again under every burst.
+        max_overflow=0,
         pool_pre_ping=False,
         echo=settings.database_echo,
         connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},

@@ -188,8 +188,7 @@ class UnitOfWork:
     async def _execute(self, writes: list[bulk.Write]) -> None:
         try:
             for group in _statements(writes):
-                shapes = [w.shape for w in group]
-                await self.session.execute(bulk.statement(shapes), bulk.parameters(group))
+                await bulk.execute(self.session, group)
         except IntegrityError as exc:
             error = self._violations.get(violated_constraint(exc) or "")
             if error is not None:

@@ -305,12 +305,7 @@ class ConsumerRunner:
                 schema=self._kit.schema,
             )
             assert claim is not None
-            claimed = {
-                row.event_id
-                for row in await session.execute(
-                    bulk.returning(claim.shape, ["event_id"]), claim.params("w0_")
-                )
-            }
+            claimed = {row.event_id for row in await bulk.fetch(session, claim, ["event_id"])}
             # Copies of one event in the batch (a replay fetched beside the original) apply once.
             events = list(
                 {
