@@ -41,6 +41,8 @@ class Shape:
     columns: tuple[str, ...]
     # upsert: the conflict target; update: the columns that find the row
     keys: tuple[str, ...] = ()
+    # upsert: a version column; the row there is updated only by a row with a greater version
+    only_newer: str | None = None
 
 
 @dataclass
@@ -64,12 +66,13 @@ def write(
     *,
     schema: str,
     keys: Sequence[str] = (),
+    only_newer: str | None = None,
 ) -> Write | None:
     """The write of ``rows`` (all with the same keys), or None if there are none.
 
     Columns no row names get their Python-side default (ids, timestamps) where they have one, and are
-    left to the server otherwise. Upserts keep the last row of each conflict target, as a sequence of
-    single-row upserts would.
+    left to the server otherwise. Upserts keep one row per conflict target, as a sequence of single-row
+    upserts would leave it: the last, or with ``only_newer`` the newest.
     """
     rows = list(rows)
     if not rows:
@@ -84,8 +87,11 @@ def write(
         values.append(tuple(row[c] for c in named) + tuple(default() for default in defaults.values()))
     if kind == "upsert":
         at = [columns.index(k) for k in keys]
+        if only_newer is not None:
+            version = columns.index(only_newer)
+            values.sort(key=lambda v: v[version])
         values = list({tuple(v[i] for i in at): v for v in values}.values())
-    return Write(Shape(table, schema, kind, columns, tuple(keys)), values)
+    return Write(Shape(table, schema, kind, columns, tuple(keys), only_newer), values)
 
 
 async def execute(session: AsyncSession, writes: Sequence[Write]) -> None:
@@ -150,6 +156,9 @@ def _sql(shape: Shape, first: int) -> str:
             else "DO NOTHING"
         )
         sql += f" ON CONFLICT ({target}) {action}"
+        if shape.only_newer is not None and assigned:
+            version = _q(shape.table.c[shape.only_newer].name)
+            sql += f" WHERE {table}.{version} < EXCLUDED.{version}"
     return sql
 
 

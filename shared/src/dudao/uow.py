@@ -74,9 +74,17 @@ class UnitOfWork:
         )
         self._violations.update(violations or {})
 
-    def upsert(self, table: Table, rows: Iterable[Mapping[str, Any]], *, keys: Sequence[str]) -> None:
-        """Insert ``rows``, or update the row already there with the same ``keys``."""
-        self._add(bulk.write("upsert", table, rows, schema=self._in(table), keys=keys))
+    def upsert(
+        self,
+        table: Table,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        keys: Sequence[str],
+        only_newer: str | None = None,
+    ) -> None:
+        """Insert ``rows``, or update the row already there with the same ``keys`` (with ``only_newer``, only
+        if the row brings a greater value of that version column: a stale fact never overwrites)."""
+        self._add(bulk.write("upsert", table, rows, schema=self._in(table), keys=keys, only_newer=only_newer))
 
     def update(
         self, table: Table, rows: Iterable[Mapping[str, Any]], *, keys: Sequence[str] = ("id",)

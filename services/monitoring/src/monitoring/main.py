@@ -26,8 +26,8 @@ spec = ServiceSpec(
     kit=kit,
     routers=[roster_router, rectification_router],
     consumers=[
-        roster_handlers.school_registered,
-        roster_handlers.school_updated,
+        roster_handlers.schools_registered,
+        roster_handlers.schools_updated,
         *rectification_handlers.consumers("monitoring"),
     ],
     jobs=rectification_scheduled.jobs(Settings.for_service("monitoring")),

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
 from dudao.jurisdiction import visible_to
+from dudao.uow import UnitOfWork
 from monitoring.roster.models import RosterSchool
 
+_TABLE = cast(Table, RosterSchool.__table__)
 
-async def upsert(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert or refresh a school; an older version never overwrites a newer one."""
-    stmt = insert(RosterSchool).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[RosterSchool.school_id],
-        set_={k: stmt.excluded[k] for k in values if k != "school_id"},
-        where=RosterSchool.source_version < stmt.excluded.source_version,
-    )
-    await session.execute(stmt)
+
+def upsert(uow: UnitOfWork, schools: list[dict[str, Any]]) -> None:
+    """Insert or refresh schools, with one statement; an older version never overwrites a newer one."""
+    uow.upsert(_TABLE, schools, keys=["school_id"], only_newer="source_version")
 
 
 async def page(
