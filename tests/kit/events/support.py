@@ -15,7 +15,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import FetchTimeoutError
-from sqlalchemy import Table, func, select
+from sqlalchemy import URL, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dudao.clock import Clock
@@ -44,6 +44,23 @@ class ThingDue(Event):
 
     def event_id(self) -> UUID:
         return derived_id(self.event_type, self.thing_id, self.due_at.isoformat())
+
+
+class Counted(Event):
+    """Base of the per-test events that number the changes of one thing: the ``n``-th change of it."""
+
+    thing_id: UUID
+    n: int
+
+    def subject(self) -> str:
+        return str(self.thing_id)
+
+
+def counted_class(type_name: str) -> type[Counted]:
+    class TestCounted(Counted):
+        event_type: ClassVar[str] = type_name
+
+    return TestCounted
 
 
 def happened_class(type_name: str) -> type[Happened]:
@@ -153,6 +170,69 @@ async def read_subject(js: JetStreamContext, subject: str) -> list[Msg]:
         await sub.unsubscribe()
         await js.delete_consumer(STREAM, name)
     return messages
+
+
+@dataclass
+class Proxy:
+    """A TCP proxy that can stop forwarding without closing anything, like a peer that hangs."""
+
+    port: int
+    flowing: asyncio.Event
+
+    def freeze(self) -> None:
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
+
+    def url(self, upstream: URL) -> str:
+        """``upstream`` (a database URL) reached through the proxy, as a plain ``postgresql://`` DSN."""
+        return upstream.set(drivername="postgresql", host="127.0.0.1", port=self.port).render_as_string(
+            hide_password=False
+        )
+
+
+@asynccontextmanager
+async def tcp_proxy(host: str, port: int) -> AsyncIterator[Proxy]:
+    """Forward connections to ``host:port`` until frozen; closing it closes every connection."""
+    flowing = asyncio.Event()
+    flowing.set()
+    handlers: set[asyncio.Task[Any]] = set()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                data = await reader.read(65536)
+                await flowing.wait()  # frozen: neither the data nor an end of stream goes through
+                if not data:
+                    break
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def serve(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
+        except OSError:
+            client_writer.close()
+            return
+        await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield Proxy(port=server.sockets[0].getsockname()[1], flowing=flowing)
+    finally:
+        server.close()
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await server.wait_closed()
 
 
 @asynccontextmanager

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from dudao.events.relay import REPLAY_HEADER, OutboxRelay, publish_envelope, replay
 from dudao.ids import uuid7
 from tests.kit.events.support import (
     DIVISION,
+    Happened,
     World,
     eventually,
     happened_class,
@@ -79,24 +82,81 @@ async def test_relay_wakes_on_notify_long_before_its_poll(world: World) -> None:
     assert took < 2.0
 
 
-async def test_two_relays_over_one_outbox_publish_each_event_once(world: World) -> None:
+async def test_relays_publishing_one_outbox_together_publish_each_event_once_in_outbox_order(
+    world: World,
+) -> None:
     happened = happened_class(world.subject("concurrent"))
     for _ in range(4):
         await world.commit_events(*(happened(thing_id=uuid7(), division=DIVISION) for _ in range(50)))
     settings = world.settings(outbox_batch_size=15)
     relays = [OutboxRelay(world.engine, world.kit, world.js, settings) for _ in range(2)]
-    published = [0, 0]
+    published = 0
     while True:
         counts = await asyncio.gather(*(r.publish_batch() for r in relays))
-        published = [p + c for p, c in zip(published, counts, strict=True)]
+        published += sum(counts)
         if not any(counts):
             break
 
-    assert sum(published) == 200
-    assert all(published), "both relays took a share"
+    assert published == 200
     assert await subject_count(world.js, happened.event_type) == 200
     ids = [header(m, "Nats-Msg-Id") for m in await read_subject(world.js, happened.event_type)]
-    assert sorted(ids) == sorted(str(r["event_id"]) for r in await world.outbox_rows(happened.event_type))
+    assert ids == [str(r["event_id"]) for r in await world.outbox_rows(happened.event_type)]
+
+
+async def test_relay_publishes_each_event_on_the_subject_its_class_names(world: World) -> None:
+    base = world.subject("routed")
+
+    class Routed(Happened):
+        event_type: ClassVar[str] = base
+        to: str
+
+        @classmethod
+        def stream_subject(cls, data: Mapping[str, Any]) -> str:
+            return f"{cls.event_type}.{data['to']}"
+
+    await world.commit_events(Routed(thing_id=uuid7(), to="governance", division=DIVISION))
+    assert await OutboxRelay(world.engine, world.kit, world.js, world.settings()).publish_batch() == 1
+    assert await replay(world.engine, world.kit, world.js, types=[base]) == 1
+
+    messages = await read_subject(world.js, f"{base}.governance")
+    assert len(messages) == 2
+    assert [header(m, "Ce-Type") for m in messages] == [base, base]
+    assert await subject_count(world.js, base) == 0
+
+
+async def test_failed_publish_is_recorded_on_its_row_and_no_later_row_is_marked_before_it(
+    world: World,
+) -> None:
+    base = world.subject("failing")
+
+    class Failing(Happened):
+        event_type: ClassVar[str] = base
+        routable: bool
+
+        @classmethod
+        def stream_subject(cls, data: Mapping[str, Any]) -> str:
+            # No stream captures this subject: the publish gets no ack.
+            return cls.event_type if data["routable"] else f"nostream.{world.token}"
+
+    first, stuck, later = (
+        Failing(thing_id=uuid7(), routable=routable, division=DIVISION) for routable in (True, False, True)
+    )
+    await world.commit_events(first, stuck, later)
+    relay = OutboxRelay(world.engine, world.kit, world.js, world.settings())
+    try:
+        assert await relay.publish_batch() == 1
+        assert await relay.publish_batch() == 0
+        rows = await world.outbox_rows(base)
+    finally:  # the stuck row would hold up this module's other tests
+        async with world.engine.begin() as conn:
+            await conn.execute(delete(world.kit.outbox).where(world.kit.outbox.c.type == base))
+
+    assert [r["published_at"] is not None for r in rows] == [True, False, False]
+    assert [r["attempts"] for r in rows] == [1, 2, 0]
+    assert "NoStreamResponseError" in rows[1]["last_error"]
+    # What was sent after the failure went again with the same Nats-Msg-Id, and the stream kept one copy.
+    ids = [header(m, "Nats-Msg-Id") for m in await read_subject(world.js, base)]
+    assert ids == [str(rows[0]["event_id"]), str(rows[2]["event_id"])]
 
 
 async def test_replay_republishes_published_events(world: World) -> None:

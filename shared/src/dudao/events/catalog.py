@@ -1,12 +1,15 @@
 """The typed, versioned catalog of event payloads.
 
-An event type reads ``dudao.<service>.<aggregate>.<event>.v<N>``; the type is also the NATS subject.
+An event type reads ``dudao.<service>.<aggregate>.<event>.v<N>``. It is the NATS subject too, unless its
+class's ``stream_subject`` routes by the payload (appending, say, the service a step goes back to, so
+that each service subscribes to its own and claims nothing it would discard).
 A change that breaks a consumer is a new class with the next version, registered beside the old one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -51,12 +54,23 @@ class Event(BaseModel):
     def source_service(cls) -> str:
         return cls.event_type.split(".")[1]
 
+    @classmethod
+    def stream_subject(cls, data: Mapping[str, Any]) -> str:
+        """The NATS subject an event with payload ``data`` is published on: by default its type."""
+        return cls.event_type
+
 
 def event_class(event_type: str) -> type[Event]:
     try:
         return _registry[event_type]
     except KeyError:
         raise KeyError(f"unknown event type {event_type}") from None
+
+
+def stream_subject(event_type: str, data: Mapping[str, Any]) -> str:
+    """The NATS subject of a stored event; an unknown type (no longer in the catalog) is its own subject."""
+    cls = _registry.get(event_type)
+    return event_type if cls is None else cls.stream_subject(data)
 
 
 def registered_types() -> list[str]:
