@@ -35,6 +35,7 @@ from dudao.migrations import upgrade_all
 class Infra:
     database_url: str  # postgresql://… of the suite's own database
     nats_url: str
+    template: str  # a migrated and seeded database no one connects to, to clone for a test of its own
 
 
 def _plain(url: str) -> str:
@@ -49,11 +50,11 @@ async def _drop_database(server_url: str, name: str) -> None:
         await conn.close()
 
 
-async def _recreate_database(server_url: str, name: str) -> None:
+async def _recreate_database(server_url: str, name: str, template: str | None = None) -> None:
     conn = await asyncpg.connect(server_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await conn.close()
 
@@ -95,11 +96,14 @@ def infra() -> Iterator[Infra]:
         database_url = server_url.rsplit("/", 1)[0] + "/" + name
         saved = {k: os.environ.get(k) for k in ("DUDAO_DATABASE_URL", "DUDAO_NATS_URL", "DUDAO_LOG_JSON")}
         os.environ.update(DUDAO_DATABASE_URL=database_url, DUDAO_NATS_URL=nats_url, DUDAO_LOG_LEVEL="WARNING")
+        template = f"{name}_template"
         try:
             upgrade_all(database_url)
             asyncio.run(_seed(database_url))
+            # Cloned before any test connects: CREATE DATABASE … TEMPLATE needs a template no one uses.
+            asyncio.run(_recreate_database(server_url, template, template=name))
             asyncio.run(_declare_stream(nats_url))
-            yield Infra(database_url=database_url, nats_url=nats_url)
+            yield Infra(database_url=database_url, nats_url=nats_url, template=template)
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -110,8 +114,22 @@ def infra() -> Iterator[Infra]:
                 embedded.stop_nats(nats_dir)
             if given_db:
                 asyncio.run(_drop_database(server_url, name))
+                asyncio.run(_drop_database(server_url, template))
             else:
                 embedded.stop_postgres(pg_dir)
+
+
+@pytest.fixture
+async def own_database(infra: Infra) -> AsyncIterator[str]:
+    """A database of this test's own, cloned from the migrated and seeded template: for a test that checks
+    a whole table (the audit chain), where no other test's rows may count."""
+    name = f"{infra.template.removesuffix('_template')}_{secrets.token_hex(3)}"
+    # Created and dropped from a connection to the suite's database: the template must stay unused.
+    await _recreate_database(infra.database_url, name, template=infra.template)
+    try:
+        yield infra.database_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        await _drop_database(infra.database_url, name)
 
 
 @pytest.fixture(scope="session")

@@ -78,7 +78,7 @@ async def test_an_unrectified_finding_escalates_until_its_report_is_accepted(
                 "--schema",
                 "inspection",
                 "--type",
-                "dudao.inspection.rectification.overdue.v1",
+                "dudao.school-inspection.rectification.overdue.v1",
             ],
             env={**os.environ, **suite.env},
             capture_output=True,

@@ -70,3 +70,28 @@ async def test_an_office_raises_a_finding_at_a_county_government(
         "dudao.governance.rectification.opened.v1"
     ]
     assert await outbox_types(engine, inspection_kit.outbox, created["id"]) == []
+
+
+async def test_governance_keeps_its_own_evidence_and_its_findings_name_it(
+    governance: httpx.AsyncClient, inspection: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    office = bearer(token("supervision_office", division=COUNTY))
+    photo = {"file": ("经费拨付凭证.pdf", b"%PDF-1.7 receipt", "application/pdf")}
+    ours = await governance.post("/v1/evidence", headers=office, files=photo)
+    assert ours.status_code == 201, ours.text
+    theirs = await inspection.post("/v1/evidence", headers=office, files=photo)
+    assert theirs.status_code == 201, theirs.text
+
+    body = finding_at_government(f"gov-{COUNTY}-{secrets.token_hex(3)}")
+    named = await governance.post(
+        "/v1/findings", json={**body, "evidence_ids": [ours.json()["id"]]}, headers=office
+    )
+    assert named.status_code == 201, named.text
+    # Evidence uploaded to school inspection is in its schema, not one governance can name.
+    foreign = await governance.post(
+        "/v1/findings", json={**body, "evidence_ids": [theirs.json()["id"]]}, headers=office
+    )
+    assert foreign.status_code == 422
+    assert foreign.json()["type"] == "urn:dudao:problem:unknown-evidence"
+    downloaded = await governance.get(f"/v1/evidence/{ours.json()['id']}", headers=office)
+    assert downloaded.content == b"%PDF-1.7 receipt"

@@ -15,13 +15,14 @@ only repeat work.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ARRAY, JSON, Column, Table
+from sqlalchemy import ARRAY, JSON, Column, String, Table
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,15 +49,12 @@ class Shape:
 @dataclass
 class Write:
     shape: Shape
-    rows: list[tuple[Any, ...]]
+    # One array per column, in the shape's column order, values as asyncpg takes them.
+    arrays: list[list[Any]]
 
-    def arrays(self) -> list[list[Any]]:
-        """One array per column, in the shape's column order."""
-        columns = self.shape.table.c
-        return [
-            [_bind_value(columns[name], row[i]) for row in self.rows]
-            for i, name in enumerate(self.shape.columns)
-        ]
+    def merged(self, other: Write) -> Write:
+        """This write and ``other`` (of the same shape) as one."""
+        return Write(self.shape, [a + b for a, b in zip(self.arrays, other.arrays, strict=True)])
 
 
 def write(
@@ -78,25 +76,33 @@ def write(
     if not rows:
         return None
     named = tuple(rows[0])
-    defaults = _python_defaults(table, named) if kind != "update" else {}
-    columns = named + tuple(defaults)
-    values: list[tuple[Any, ...]] = []
-    for row in rows:
-        if len(row) != len(named):
-            raise ValueError(f"rows for {table.name} must all name the same columns: {sorted(row)}")
-        values.append(tuple(row[c] for c in named) + tuple(default() for default in defaults.values()))
+    if any(len(row) != len(named) for row in rows):
+        raise ValueError(f"rows for {table.name} must all name the same columns: {sorted(named)}")
     if kind == "upsert":
-        at = [columns.index(k) for k in keys]
-        if only_newer is not None:
-            version = columns.index(only_newer)
-            values.sort(key=lambda v: v[version])
-        values = list({tuple(v[i] for i in at): v for v in values}.values())
-    return Write(Shape(table, schema, kind, columns, tuple(keys), only_newer), values)
+        rows = _one_per_key(rows, keys, only_newer)
+    defaults = _python_defaults(table, named) if kind != "update" else {}
+    # Column by column, straight from the rows: no row tuples in between.
+    arrays = [_array(table.c[name], [row[name] for row in rows]) for name in named]
+    arrays += [[make() for _ in rows] for make in defaults.values()]
+    return Write(Shape(table, schema, kind, named + tuple(defaults), tuple(keys), only_newer), arrays)
+
+
+def _one_per_key(
+    rows: list[Mapping[str, Any]], keys: Sequence[str], only_newer: str | None
+) -> list[Mapping[str, Any]]:
+    if only_newer is not None:
+        rows = sorted(rows, key=lambda r: r[only_newer])
+    return list({tuple(r[k] for k in keys): r for r in rows}.values())
+
+
+def _array(column: Column[Any], values: list[Any]) -> list[Any]:
+    convert = _converter(column)
+    return values if convert is None else [None if v is None else convert(v) for v in values]
 
 
 async def execute(session: AsyncSession, writes: Sequence[Write]) -> None:
     """``writes`` as one statement, in order: all but the last as CTEs."""
-    args = tuple(a for w in writes for a in w.arrays())
+    args = tuple(a for w in writes for a in w.arrays)
     connection = await session.connection()
     await connection.exec_driver_sql(_statement(tuple(w.shape for w in writes)), args)
 
@@ -104,7 +110,7 @@ async def execute(session: AsyncSession, writes: Sequence[Write]) -> None:
 async def fetch(session: AsyncSession, one: Write, returning: Sequence[str]) -> Sequence[Row[Any]]:
     """A single write, with ``RETURNING returning``."""
     connection = await session.connection()
-    result = await connection.exec_driver_sql(_returning(one.shape, tuple(returning)), tuple(one.arrays()))
+    result = await connection.exec_driver_sql(_returning(one.shape, tuple(returning)), tuple(one.arrays))
     return result.all()
 
 
@@ -172,7 +178,11 @@ def _ddl_type(column: Column[Any]) -> str:
 
 
 def _cast(column: Column[Any]) -> str:
-    return "text[]" if _travels_as_text(column) else f"{_ddl_type(column)}[]"
+    # Strings as text, never varchar(n): an explicit cast to varchar(n) would silently cut a value
+    # that the column's own assignment cast refuses.
+    if _travels_as_text(column) or isinstance(column.type, String):
+        return "text[]"
+    return f"{_ddl_type(column)}[]"
 
 
 def _value(column: Column[Any]) -> str:
@@ -181,16 +191,29 @@ def _value(column: Column[Any]) -> str:
     return f"CAST({value} AS {_ddl_type(column)})" if _travels_as_text(column) else value
 
 
-def _bind_value(column: Column[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, Enum):
-        return value.value
+def _converter(column: Column[Any]) -> Callable[[Any], Any] | None:
+    """What a value of ``column`` needs before asyncpg takes it, if anything."""
     if isinstance(column.type, JSON):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return _json_text
     if isinstance(column.type, ARRAY):
-        return _array_literal(value)
-    return value
+        return _array_literal
+    if isinstance(column.type, SAEnum):
+        return _enum_value
+    return None
+
+
+class Json(str):
+    """A value of a JSON column that is JSON text already (e.g. a pydantic model's ``model_dump_json``)."""
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, Json):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
 
 
 def _array_literal(values: Sequence[Any]) -> str:

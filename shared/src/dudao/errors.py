@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -186,3 +186,13 @@ def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
         entry = out.setdefault(err.status, {"description": "", "content": {PROBLEM_JSON: {}}})
         entry["description"] = "; ".join(filter(None, [entry["description"], err.title]))
     return out
+
+
+E = TypeVar("E", bound=InvalidInput)
+
+
+def field_error(error: type[E], field: str, message: str) -> E:
+    """``error`` naming the field of the request body at fault, in the shape request validation uses."""
+    return error(
+        f"{field}: {message}", errors=[{"field": field, "in": "body", "message": message, "code": error.type}]
+    )

@@ -1,4 +1,5 @@
-"""The one helper that limits any select to what a principal may see (division code prefixes)."""
+"""What a principal may see and act on: the one place that limits any select to a principal's jurisdictions
+(division-code prefixes) and, where rows are addressed, a supervised unit to its own."""
 
 from __future__ import annotations
 
@@ -6,14 +7,50 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, or_
 
-from dudao.auth.principal import Principal
+from dudao.auth.principal import Principal, Role
+from dudao.divisions.tree import Division, DivisionTree
+from dudao.errors import Forbidden
 
 S = TypeVar("S", bound=Select[Any])
 
 
-def visible_to(stmt: S, who: Principal, division_column: ColumnElement[str] | Any) -> S:
-    """``stmt`` narrowed to rows whose division code lies in one of the principal's jurisdictions."""
+class DivisionOutsideJurisdiction(Forbidden):
+    type = "division-outside-jurisdiction"
+    title = "You may not act outside your jurisdiction"
+
+
+def addressed_only(who: Principal) -> bool:
+    """A supervised unit sees what is addressed to it, not what concerns its neighbours in the same county."""
+    return Role.SUPERVISED_UNIT in who.roles and not who.has_any(
+        Role.SUPERVISION_OFFICE, Role.INSPECTOR, Role.MEMBER_UNIT
+    )
+
+
+def visible_to(
+    stmt: S, who: Principal, division_column: ColumnElement[str] | Any, *addressees: ColumnElement[Any] | Any
+) -> S:
+    """``stmt`` narrowed to rows whose division code lies in one of the principal's jurisdictions and, given
+    ``addressees`` (the columns naming whom a row is for), for a supervised unit to rows naming its org."""
     prefixes = who.jurisdictions
     if not prefixes:
         return stmt.where(false())
-    return stmt.where(or_(*(division_column.startswith(p, autoescape=True) for p in prefixes)))
+    stmt = stmt.where(or_(*(division_column.startswith(p, autoescape=True) for p in prefixes)))
+    if not addressees or not addressed_only(who):
+        return stmt
+    if who.org is None:
+        return stmt.where(false())
+    return stmt.where(or_(*(column == who.org for column in addressees)))
+
+
+def listed(stmt: S, who: Principal, division_column: ColumnElement[str] | Any, within: str | None) -> S:
+    """``stmt`` within the caller's jurisdiction and, with ``within``, under that division-code prefix."""
+    stmt = visible_to(stmt, who, division_column)
+    return stmt.where(division_column.startswith(within, autoescape=True)) if within else stmt
+
+
+def require_within(divisions: DivisionTree, who: Principal, code: str) -> Division:
+    """A division of this deployment to act in, within the caller's jurisdiction (403 outside it)."""
+    division = divisions.require(code)
+    if not who.can_see(code):
+        raise DivisionOutsideJurisdiction(f"{code} is outside your jurisdiction")
+    return division

@@ -1,15 +1,24 @@
-"""Cursor pagination over UUIDv7 ids: stable under inserts, and cheap at any depth."""
+"""Cursor pagination over UUIDv7 ids, stable under inserts and cheap at any depth: the cursor, the query
+parameters, the select of one page and the page a route returns."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import Query
+from fastapi import Query, Response
+from pydantic import BaseModel
+from sqlalchemy import Select, SQLColumnExpression, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dudao.errors import InvalidInput
+
+S = TypeVar("S", bound=Select[Any])
+P = TypeVar("P", bound=BaseModel)
 
 
 class InvalidCursor(InvalidInput):
@@ -38,3 +47,52 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 def next_cursor(ids: list[UUID], limit: int) -> str | None:
     """The cursor of the next page; callers fetch ``limit + 1`` rows to know whether there is one."""
     return encode_cursor(ids[limit - 1]) if len(ids) > limit else None
+
+
+def page(
+    stmt: S,
+    id_: InstrumentedAttribute[UUID],
+    *,
+    after: UUID | None,
+    limit: int,
+    equal: Sequence[tuple[SQLColumnExpression[Any], object]] = (),
+    newest_first: bool = False,
+    updated_at: InstrumentedAttribute[datetime] | None = None,
+    updated_since: datetime | None = None,
+) -> S:
+    """``stmt`` from the row after the cursor, ``limit`` rows in id order, where each column of ``equal``
+    equals its value (None does not filter). With ``updated_since``, the rows whose ``updated_at`` is at or
+    after it, oldest change first, for mobile sync."""
+    for column, value in equal:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if updated_since is not None:
+        if updated_at is None or newest_first:
+            raise ValueError("a sync walk needs updated_at and runs oldest change first")
+        # Walked by (updated_at, id) so that rows changed in the same instant are not skipped.
+        stmt = stmt.where(updated_at >= updated_since).order_by(updated_at, id_)
+        if after is not None:
+            anchor = select(updated_at).where(id_ == after).scalar_subquery()
+            stmt = stmt.where(tuple_(updated_at, id_) > tuple_(anchor, after))
+        return stmt.limit(limit)
+    if after is not None:
+        stmt = stmt.where(id_ < after if newest_first else id_ > after)
+    return stmt.order_by(id_.desc() if newest_first else id_).limit(limit)
+
+
+def json_page(shape: type[BaseModel], rows: Sequence[Mapping[Any, Any]], limit: int) -> Response:
+    """The ``shape`` of plain ``rows`` fetched with ``limit + 1``, as the response itself: validated and
+    serialised once, in pydantic's core, where a returned model would be validated again by FastAPI."""
+    page = shape.model_validate(
+        {"items": rows[:limit], "next_cursor": next_cursor([r["id"] for r in rows], limit)}
+    )
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+def page_of(shape: type[P], read: type[BaseModel], rows: Sequence[Any], limit: int) -> P:
+    """The ``shape`` of ``rows`` fetched with ``limit + 1``: the first ``limit`` as ``read``, and the cursor
+    of the next page when there is one."""
+    return shape(
+        items=[read.model_validate(r) for r in rows[:limit]],
+        next_cursor=next_cursor([r.id for r in rows], limit),
+    )

@@ -103,7 +103,8 @@ class UnitOfWork:
     # ---- events and audit entries
 
     def emit(self, event: Event) -> CloudEvent:
-        envelope = CloudEvent(
+        # Constructed, not validated again: every part is already typed (the event is a validated model).
+        envelope = CloudEvent.model_construct(
             id=str(event.event_id()),
             source=self.source,
             type=event.event_type,
@@ -182,7 +183,7 @@ class UnitOfWork:
                     "event_id": e.id,
                     "type": e.type,
                     "division_code": e.division,
-                    "envelope": e.model_dump(mode="json"),
+                    "envelope": bulk.Json(e.model_dump_json()),
                 }
                 for e in self._events
             ),
@@ -211,7 +212,7 @@ def _statements(writes: list[bulk.Write]) -> list[list[bulk.Write]]:
     merged: list[bulk.Write] = []
     for w in writes:
         if merged and merged[-1].shape == w.shape and w.shape.kind in ("insert", "insert_ignore"):
-            merged[-1] = bulk.Write(w.shape, [*merged[-1].rows, *w.rows])
+            merged[-1] = merged[-1].merged(w)
         else:
             merged.append(w)
     groups: list[list[bulk.Write]] = []

@@ -89,7 +89,7 @@ async def test_appointment_steps_are_taken_in_order_and_the_announcement_is_an_e
     assert body["terms"] == [{"sequence": 1, "starts_on": day(-30), "ends_on": body["terms"][0]["ends_on"]}]
 
     event = await last_event(engine)
-    assert event["type"] == "dudao.inspection.inspector.appointed.v1"
+    assert event["type"] == "dudao.school-inspection.inspector.appointed.v1"
     assert event["division"] == COUNTY
     assert event["data"]["inspector_id"] == inspector["id"]
     assert event["data"]["term_ends_on"] == body["terms"][0]["ends_on"]
@@ -173,7 +173,7 @@ async def test_no_assignment_before_pre_service_training(
     assert assigned.status_code == 201, assigned.text
     assert assigned.json()["starts_on"] == day(0)
     event = await last_event(engine)
-    assert event["type"] == "dudao.inspection.assignment.assigned.v1"
+    assert event["type"] == "dudao.school-inspection.assignment.assigned.v1"
     assert event["division"] == COUNTY
     assert event["data"]["school_id"] == target["id"]
     ledger = await inspection.get(f"/v1/inspectors/{inspector['id']}/training", headers=office)

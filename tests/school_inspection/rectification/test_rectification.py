@@ -13,13 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dudao.clock import clock
+from dudao.config import Settings
 from dudao.contracts.rectification import EscalationStepTaken
 from dudao.db import session_factory
 from dudao.ids import uuid7
-from dudao.rectification import service
 from dudao.uow import UnitOfWork
 from school_inspection.db import kit
+from school_inspection.rectifications import rectifications
 from tests.conftest import TokenFactory, bearer, random_school_code
+from tests.school_inspection.visits.support import register_school
 
 COUNTY, OTHER_COUNTY = "450105", "450108"  # 江南区, 良庆区
 
@@ -230,9 +232,9 @@ async def test_each_deadline_is_overdue_once_whatever_the_number_of_schedulers(
     with time_moved(4):
         first, second = await system_uow(inspection_engine), await system_uow(inspection_engine)
         try:
-            await service.mark_overdue(first, clock.today())
+            await rectifications.service.mark_overdue(first, clock.today())
             await first.commit()
-            await service.mark_overdue(second, clock.today())
+            await rectifications.service.mark_overdue(second, clock.today())
             await second.commit()
         finally:
             await first.session.close()
@@ -254,7 +256,7 @@ async def test_reminders_go_out_seven_days_and_one_day_before(
         with time_moved(moved):
             uow = await system_uow(inspection_engine)
             try:
-                await service.remind(uow, clock.today(), [7, 1])
+                await rectifications.service.remind(uow, clock.today(), [7, 1])
                 await uow.commit()
             finally:
                 await uow.session.close()
@@ -264,7 +266,7 @@ async def test_reminders_go_out_seven_days_and_one_day_before(
                 select(kit.outbox.c.envelope["data"]["days_before"].as_integer())
                 .where(
                     kit.outbox.c.envelope["data"]["rectification_id"].astext == created["id"],
-                    kit.outbox.c.type == "dudao.inspection.rectification.due_soon.v1",
+                    kit.outbox.c.type == "dudao.school-inspection.rectification.due_soon.v1",
                 )
                 .order_by(kit.outbox.c.seq)
             )
@@ -284,7 +286,7 @@ async def test_an_escalation_step_moves_the_deadline_once(
         division=COUNTY,
         case_id=str(uuid7()),
         step_id=str(uuid7()),
-        origin="inspection",
+        origin="school-inspection",
         rectification_id=created["id"],
         step_index=0,
         step_kind="urging_order",
@@ -295,7 +297,7 @@ async def test_an_escalation_step_moves_the_deadline_once(
     for _ in range(2):  # a redelivery changes nothing
         uow = await system_uow(inspection_engine)
         try:
-            await service.apply_step(uow, step)
+            await rectifications.service.apply_step(uow, step)
             await uow.commit()
         finally:
             await uow.session.close()
@@ -362,3 +364,48 @@ async def test_evidence_of_the_wrong_type_or_size_is_refused(
         files={"file": ("big.pdf", b"0" * (21 * 1_048_576), "application/pdf")},
     )
     assert huge.status_code == 413
+
+
+async def test_evidence_over_the_storage_limit_is_413_and_leaves_no_file(
+    inspection: httpx.AsyncClient, school: dict[str, str], settings: Settings
+) -> None:
+    root = settings.evidence_root / "inspection"
+    before = set(root.rglob("*")) if root.exists() else set()
+    # Within the request limit (which leaves room for the multipart framing), over the file limit.
+    response = await inspection.post(
+        "/v1/evidence",
+        headers=school,
+        files={"file": ("big.pdf", b"0" * (settings.evidence_max_bytes + 1), "application/pdf")},
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["type"] == "urn:dudao:problem:evidence-too-large"
+    assert {p for p in root.rglob("*") if p.is_file()} - before == set()
+
+
+async def test_a_registered_school_code_is_resolved_to_the_school_in_the_registry(
+    inspection: httpx.AsyncClient, inspector: dict[str, str], token: TokenFactory
+) -> None:
+    office = bearer(token("supervision_office", division=COUNTY))
+    registered = await register_school(inspection, office, COUNTY, name="江南区登记小学")
+    created = await raise_one(
+        inspection,
+        inspector,
+        registered["school_code"],
+        unit={"id": registered["school_code"], "kind": "school", "name": "别名小学", "division_code": COUNTY},
+    )
+    detail = (await inspection.get(f"/v1/rectifications/{created['id']}", headers=inspector)).json()
+    assert (detail["finding"]["unit_name"], detail["finding"]["division_code"]) == ("江南区登记小学", COUNTY)
+
+    elsewhere = await register_school(
+        inspection, bearer(token("supervision_office", division=OTHER_COUNTY)), OTHER_COUNTY
+    )
+    claimed_here = {
+        "id": elsewhere["school_code"],
+        "kind": "school",
+        "name": "外县学校",
+        "division_code": COUNTY,
+    }
+    refused = await inspection.post(
+        "/v1/findings", json=finding(elsewhere["school_code"], unit=claimed_here), headers=inspector
+    )
+    assert refused.status_code == 403, refused.text

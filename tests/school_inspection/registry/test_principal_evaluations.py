@@ -90,7 +90,7 @@ async def test_a_failing_grade_raises_a_finding_that_enters_the_rectification_lo
                 )
             )
         ).scalar_one()
-    assert opened["type"] == "dudao.inspection.rectification.opened.v1"
+    assert opened["type"] == "dudao.school-inspection.rectification.opened.v1"
     assert opened["data"]["category"] == "principal_evaluation"
 
 

@@ -65,7 +65,7 @@ async def behind_facts(engine: AsyncEngine, school_id: str) -> list[tuple[str, s
         rows = await conn.execute(
             select(kit.outbox.c.envelope["data"])
             .where(
-                kit.outbox.c.type == "dudao.inspection.school.visits_behind.v1",
+                kit.outbox.c.type == "dudao.school-inspection.school.visits_behind.v1",
                 kit.outbox.c.envelope["data"]["school_id"].astext == school_id,
             )
             .order_by(kit.outbox.c.seq)

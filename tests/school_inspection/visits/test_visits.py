@@ -84,7 +84,7 @@ async def test_a_routine_visit_records_all_eight_items_with_time_and_position(
         envelope = (
             await conn.execute(select(kit.outbox.c.envelope).order_by(kit.outbox.c.seq.desc()).limit(1))
         ).scalar_one()
-    assert envelope["type"] == "dudao.inspection.visit.recorded.v1"
+    assert envelope["type"] == "dudao.school-inspection.visit.recorded.v1"
     assert envelope["data"]["visit_id"] == body["id"]
     fetched = await inspection.get(f"/v1/visits/{body['id']}", headers=inspector)
     assert fetched.json() == body

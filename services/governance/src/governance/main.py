@@ -3,17 +3,20 @@
 ``uvicorn governance.main:app``
 """
 
+from dudao import rectification
 from dudao.apikeys.endpoints import router as api_keys_router
 from dudao.calendar.endpoints import router as calendar_router
-from dudao.config import Settings
 from dudao.db import KitModel
+from dudao.evidence.endpoints import router as evidence_router
 from dudao.http.app import create_service_app
 from dudao.http.system import clock_router
-from dudao.rectification import handlers as rectification_handlers
-from dudao.rectification import scheduled as rectification_scheduled
-from dudao.rectification.endpoints import router as rectification_router
 from dudao.service import ServiceSpec
 from governance.db import SCHEMA, Base, kit
+
+# Findings at governments and departments, which governance keeps no register of: units as given.
+rectifications = rectification.capability(
+    origin="governance", visibility=rectification.units_see_their_own, resolve_unit=rectification.as_given
+)
 
 spec = ServiceSpec(
     name="governance",
@@ -26,9 +29,9 @@ spec = ServiceSpec(
     "administration.",
     metadata=Base.metadata,
     kit=kit,
-    routers=[api_keys_router, calendar_router, clock_router, rectification_router],
-    consumers=rectification_handlers.consumers("governance"),
-    jobs=rectification_scheduled.jobs(Settings.for_service("governance")),
+    routers=[api_keys_router, calendar_router, clock_router, evidence_router, *rectifications.routers],
+    consumers=rectifications.consumers,
+    jobs=rectifications.jobs,
     kit_models=[KitModel.metadata],
 )
 

@@ -3,16 +3,19 @@
 ``uvicorn monitoring.main:app``
 """
 
-from dudao.config import Settings
+from dudao import rectification
 from dudao.db import KitModel
+from dudao.evidence.endpoints import router as evidence_router
 from dudao.http.app import create_service_app
-from dudao.rectification import handlers as rectification_handlers
-from dudao.rectification import scheduled as rectification_scheduled
-from dudao.rectification.endpoints import router as rectification_router
 from dudao.service import ServiceSpec
 from monitoring.db import SCHEMA, Base, kit
 from monitoring.roster import handlers as roster_handlers
 from monitoring.roster.endpoints import router as roster_router
+
+# Findings from evaluations: units as given, as the office describes them.
+rectifications = rectification.capability(
+    origin="monitoring", visibility=rectification.units_see_their_own, resolve_unit=rectification.as_given
+)
 
 spec = ServiceSpec(
     name="monitoring",
@@ -24,13 +27,13 @@ spec = ServiceSpec(
     "from evaluations and their rectification.",
     metadata=Base.metadata,
     kit=kit,
-    routers=[roster_router, rectification_router],
+    routers=[roster_router, evidence_router, *rectifications.routers],
     consumers=[
         roster_handlers.schools_registered,
         roster_handlers.schools_updated,
-        *rectification_handlers.consumers("monitoring"),
+        *rectifications.consumers,
     ],
-    jobs=rectification_scheduled.jobs(Settings.for_service("monitoring")),
+    jobs=rectifications.jobs,
     kit_models=[KitModel.metadata],
 )
 

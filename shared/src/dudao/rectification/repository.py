@@ -1,12 +1,14 @@
-"""Every query of findings and rectifications, always through the jurisdiction helper."""
+"""Every query of findings and rectifications, always through the jurisdiction helper and the mounting
+service's visibility."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, Table, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -14,7 +16,6 @@ from sqlalchemy.orm import selectinload
 from dudao.auth.principal import Principal, Role
 from dudao.jurisdiction import visible_to
 from dudao.rectification.models import (
-    EvidenceFile,
     Finding,
     Rectification,
     RectificationReminder,
@@ -24,14 +25,56 @@ from dudao.rectification.models import (
 
 S = TypeVar("S", bound=Select[Any])
 
+# Which rectifications of its jurisdiction a principal sees: a condition on them, or None for all.
+Visibility = Callable[[Principal], ColumnElement[bool] | None]
 
-def _visible(stmt: S, who: Principal) -> S:
-    """Offices and inspectors see their jurisdiction; a supervised unit sees only its own rectifications
-    and those it answers for as competent department."""
-    stmt = visible_to(stmt, who, Rectification.division_code)
+# The tables, for the set-wise statements of the timed jobs.
+R = cast(Table, Rectification.__table__)
+F = cast(Table, Finding.__table__)
+REMINDER = cast(Table, RectificationReminder.__table__)
+
+
+def units_see_their_own(who: Principal) -> ColumnElement[bool] | None:
+    """Offices, inspectors and member units see their whole jurisdiction; anyone else (a supervised unit)
+    the rectifications it carries out and those it answers for as competent department."""
     if who.has_any(Role.SUPERVISION_OFFICE, Role.INSPECTOR, Role.MEMBER_UNIT):
-        return stmt
-    return stmt.where(or_(Rectification.unit_id == who.org, Rectification.competent_department == who.org))
+        return None
+    return or_(Rectification.unit_id == who.org, Rectification.competent_department == who.org)
+
+
+def _visible(stmt: S, who: Principal, visibility: Visibility) -> S:
+    stmt = visible_to(stmt, who, Rectification.division_code)
+    condition = visibility(who)
+    return stmt if condition is None else stmt.where(condition)
+
+
+def _facts(r: Any) -> tuple[ColumnElement[Any], ...]:
+    """What every event of a rectification says (RectificationEvent's fields): the columns of ``r`` (the
+    rectification table, or rows returned from it) and of its finding."""
+    return (
+        r.c.id.label("rectification_id"),
+        r.c.finding_id,
+        F.c.category,
+        F.c.severity,
+        F.c.unit_id,
+        F.c.unit_kind,
+        F.c.unit_name,
+        F.c.competent_department,
+        r.c.office_division,
+        r.c.deadline,
+        r.c.provisional_deadline,
+        r.c.division_code.label("division"),
+    )
+
+
+def facts_of(row: Any) -> dict[str, Any]:
+    """The fields of an event from a row of ``_facts``, ids and enumerations as the events carry them."""
+    facts = dict(row._mapping)
+    facts["rectification_id"] = str(facts["rectification_id"])
+    facts["finding_id"] = str(facts["finding_id"])
+    facts["severity"] = str(facts["severity"])
+    facts["unit_kind"] = str(facts["unit_kind"])
+    return facts
 
 
 async def add(session: AsyncSession, finding: Finding, rectification: Rectification) -> Rectification:
@@ -43,12 +86,13 @@ async def add(session: AsyncSession, finding: Finding, rectification: Rectificat
 async def get_visible(
     session: AsyncSession,
     who: Principal,
+    visibility: Visibility,
     rectification_id: UUID,
     *,
     for_update: bool = False,
     with_history: bool = False,
 ) -> Rectification | None:
-    stmt = _visible(select(Rectification), who).where(Rectification.id == rectification_id)
+    stmt = _visible(select(Rectification), who, visibility).where(Rectification.id == rectification_id)
     stmt = stmt.options(selectinload(Rectification.finding))
     if with_history:
         stmt = stmt.options(
@@ -75,6 +119,7 @@ async def get_for_event(session: AsyncSession, rectification_id: UUID) -> Rectif
 async def page(
     session: AsyncSession,
     who: Principal,
+    visibility: Visibility,
     *,
     after: UUID | None,
     limit: int,
@@ -83,7 +128,7 @@ async def page(
     overdue: bool | None,
     updated_since: datetime | None,
 ) -> list[Rectification]:
-    stmt = _visible(select(Rectification), who).order_by(Rectification.id).limit(limit)
+    stmt = _visible(select(Rectification), who, visibility).order_by(Rectification.id).limit(limit)
     if after is not None:
         stmt = stmt.where(Rectification.id > after)
     if status is not None:
@@ -100,62 +145,80 @@ async def page(
     return list((await session.execute(stmt)).scalars())
 
 
-async def lock_overdue(session: AsyncSession, today: date, limit: int) -> list[Rectification]:
-    """Open rectifications past their deadline whose overdue fact is not out; replicas skip each other's."""
-    stmt = (
-        select(Rectification)
+async def mark_overdue(session: AsyncSession, today: date, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """In one statement: open rectifications past their deadline whose overdue fact is not out are marked
+    overdue for that deadline; replicas skip each other's rows. Returns the facts of each, for its event."""
+    due = (
+        select(R.c.id)
         .where(
-            Rectification.status == RectificationStatus.OPEN,
-            Rectification.deadline < today,
-            or_(
-                Rectification.overdue_deadline.is_(None),
-                Rectification.overdue_deadline != Rectification.deadline,
-            ),
+            R.c.status == RectificationStatus.OPEN,
+            R.c.deadline < today,
+            R.c.overdue_deadline.is_distinct_from(R.c.deadline),
         )
-        .options(selectinload(Rectification.finding))
-        .order_by(Rectification.deadline)
+        .order_by(R.c.deadline)
         .limit(limit)
-        .with_for_update(of=Rectification, skip_locked=True)
+        .with_for_update(skip_locked=True)
     )
-    return list((await session.execute(stmt)).scalars())
+    # The version moves as the ORM's version counter would, so ETags read before the sweep go stale.
+    marked = (
+        update(R)
+        .where(R.c.id.in_(due))
+        .values(overdue_deadline=R.c.deadline, version=R.c.version + 1, updated_at=now)
+        .returning(
+            R.c.id,
+            R.c.finding_id,
+            R.c.office_division,
+            R.c.deadline,
+            R.c.provisional_deadline,
+            R.c.division_code,
+        )
+        .cte("marked")
+    )
+    stmt = (
+        select(*_facts(marked))
+        .join_from(marked, F, F.c.id == marked.c.finding_id)
+        .order_by(marked.c.deadline, marked.c.id)
+    )
+    return [facts_of(row) for row in await session.execute(stmt)]
 
 
-async def lock_due_soon(
-    session: AsyncSession, today: date, days_before: int, limit: int
-) -> list[Rectification]:
-    """Open rectifications due within ``days_before`` days whose reminder for that many days is not sent."""
+async def claim_reminders(
+    session: AsyncSession, today: date, days_before: int, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """In one statement: the reminders ``days_before`` days before the deadline not yet sent for open
+    rectifications due within that many days are claimed (each once per rectification and deadline, as
+    the reminder table's key says); replicas skip each other's rows. Returns the facts of each claimed."""
     sent = select(RectificationReminder.rectification_id).where(
-        RectificationReminder.rectification_id == Rectification.id,
-        RectificationReminder.deadline == Rectification.deadline,
+        RectificationReminder.rectification_id == R.c.id,
+        RectificationReminder.deadline == R.c.deadline,
         RectificationReminder.days_before == days_before,
     )
-    stmt = (
-        select(Rectification)
+    due = (
+        select(R.c.id, R.c.deadline, literal(days_before), literal(now))
         .where(
-            Rectification.status == RectificationStatus.OPEN,
-            Rectification.deadline >= today,
-            Rectification.deadline <= today + timedelta(days=days_before),
+            R.c.status == RectificationStatus.OPEN,
+            R.c.deadline >= today,
+            R.c.deadline <= today + timedelta(days=days_before),
             ~sent.exists(),
         )
-        .options(selectinload(Rectification.finding))
-        .order_by(Rectification.deadline)
+        .order_by(R.c.deadline)
         .limit(limit)
-        .with_for_update(of=Rectification, skip_locked=True)
+        .with_for_update(skip_locked=True)
     )
-    return list((await session.execute(stmt)).scalars())
-
-
-async def claim_reminder(
-    session: AsyncSession, rectification_id: UUID, deadline: date, days_before: int, now: datetime
-) -> bool:
-    """True the first time this reminder is claimed for this deadline."""
-    stmt = (
-        insert(RectificationReminder)
-        .values(rectification_id=rectification_id, deadline=deadline, days_before=days_before, sent_at=now)
+    claimed = (
+        insert(REMINDER)
+        .from_select(["rectification_id", "deadline", "days_before", "sent_at"], due)
         .on_conflict_do_nothing()
-        .returning(RectificationReminder.days_before)
+        .returning(REMINDER.c.rectification_id)
+        .cte("claimed")
     )
-    return (await session.execute(stmt)).first() is not None
+    stmt = (
+        select(*_facts(R))
+        .join_from(claimed, R, R.c.id == claimed.c.rectification_id)
+        .join(F, F.c.id == R.c.finding_id)
+        .order_by(R.c.deadline, R.c.id)
+    )
+    return [facts_of(row) for row in await session.execute(stmt)]
 
 
 async def record_step(session: AsyncSession, step: RectificationStep) -> bool:
@@ -195,25 +258,3 @@ async def provisional_in_year(session: AsyncSession, year: int, limit: int) -> l
         .with_for_update(of=Rectification, skip_locked=True)
     )
     return list((await session.execute(stmt)).scalars())
-
-
-async def add_evidence(session: AsyncSession, evidence: EvidenceFile) -> EvidenceFile:
-    session.add(evidence)
-    await session.flush()
-    return evidence
-
-
-async def get_evidence_visible(
-    session: AsyncSession, who: Principal, evidence_id: UUID
-) -> EvidenceFile | None:
-    stmt = visible_to(select(EvidenceFile), who, EvidenceFile.division_code).where(
-        EvidenceFile.id == evidence_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def count_visible_evidence(session: AsyncSession, who: Principal, ids: list[UUID]) -> int:
-    stmt = visible_to(select(EvidenceFile.id), who, EvidenceFile.division_code).where(
-        EvidenceFile.id.in_(ids)
-    )
-    return len((await session.execute(stmt)).all())

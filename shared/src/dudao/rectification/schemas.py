@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dudao.evidence.schemas import EvidenceIds
 from dudao.rectification.models import (
     DeadlineKind,
     OriginKind,
@@ -17,12 +18,11 @@ from dudao.rectification.models import (
     Severity,
     UnitKind,
 )
-from dudao.schemas import DivisionCode, StrictModel, Uuid, enum_field
+from dudao.schemas import DivisionCode, StrictModel, enum_field
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 Days = Annotated[int, Field(ge=1, le=366, description="Days to rectify, counted from today")]
-EvidenceIds = Annotated[list[Uuid], Field(max_length=50, description="Uploaded evidence files")]
 
 
 class SupervisedUnit(StrictModel):
@@ -181,15 +181,3 @@ class RectificationDetail(RectificationRead):
 class RectificationPage(BaseModel):
     items: list[RectificationRead]
     next_cursor: str | None
-
-
-class EvidenceRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_by: str
-    uploaded_at: datetime

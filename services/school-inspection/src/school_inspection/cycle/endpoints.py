@@ -9,12 +9,12 @@ from fastapi import Response
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import problems
 from dudao.http.dependencies import UoW
+from dudao.http.params import Inspecting, Office, Rt
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor
+from dudao.jurisdiction import DivisionOutsideJurisdiction
+from dudao.pagination import Cursor, Limit, decode_cursor, page_of
 from school_inspection.cycle import service
 from school_inspection.cycle.schemas import CoverageRead, CyclePage, CyclePlan, CycleRead, CycleSummary
-from school_inspection.routes import Inspecting, Office, Rt, page_of
-from school_inspection.school.service import DivisionOutsideJurisdiction
 
 router = transactional_router(prefix="/v1/cycles", tags=["comprehensive supervision cycles"])
 

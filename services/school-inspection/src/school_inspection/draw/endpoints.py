@@ -8,8 +8,10 @@ from fastapi import Response
 
 from dudao.errors import problems
 from dudao.http.dependencies import UoW
+from dudao.http.params import Inspecting, Office, Rt
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor
+from dudao.jurisdiction import DivisionOutsideJurisdiction
+from dudao.pagination import Cursor, Limit, decode_cursor, page_of
 from school_inspection.draw import service
 from school_inspection.draw.schemas import (
     DrawCommit,
@@ -20,8 +22,6 @@ from school_inspection.draw.schemas import (
     DrawVerification,
 )
 from school_inspection.inspector.service import INELIGIBLE
-from school_inspection.routes import Inspecting, Office, Rt, page_of
-from school_inspection.school.service import DivisionOutsideJurisdiction
 from school_inspection.visit.roster import UnknownInspectors
 
 router = transactional_router(prefix="/v1/draws", tags=["double-random draws"])

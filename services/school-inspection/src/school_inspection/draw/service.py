@@ -11,13 +11,12 @@ from uuid import UUID
 
 from dudao.auth.principal import Principal
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
-from dudao.errors import Conflict, InvalidInput, NotFound
+from dudao.errors import Conflict, InvalidInput, NotFound, field_error
 from dudao.uow import UnitOfWork
 from school_inspection.draw import algorithm, repository
 from school_inspection.draw.models import Draw, DrawStatus
 from school_inspection.draw.schemas import DrawCommit
 from school_inspection.inspector import repository as registry
-from school_inspection.problems import field_error
 from school_inspection.school.service import require_within
 from school_inspection.visit import roster
 

@@ -11,8 +11,10 @@ from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
 from dudao.http.dependencies import UoW
+from dudao.http.params import DivisionPath, IfMatch, Inspecting, Office, Rt, Within
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor
+from dudao.jurisdiction import DivisionOutsideJurisdiction
+from dudao.pagination import Cursor, Limit, decode_cursor, page_of
 from school_inspection.inspector import service
 from school_inspection.inspector.models import (
     ConflictOfInterest,
@@ -48,8 +50,7 @@ from school_inspection.inspector.schemas import (
     TrainingPage,
     TrainingRead,
 )
-from school_inspection.routes import DivisionPath, IfMatch, Inspecting, Office, Rt, Within, page_of
-from school_inspection.school.service import DivisionNotVisible, DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.school.service import DivisionNotVisible, SchoolNotFound
 
 router = transactional_router(tags=["inspectors"])
 

@@ -14,7 +14,8 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import TypeEngine
 
 from dudao.auth.principal import Principal
-from dudao.jurisdiction import visible_to
+from dudao.jurisdiction import listed, visible_to
+from dudao.policies import in_force
 from school_inspection.inspector.models import (
     Assignment,
     ConflictOfInterest,
@@ -27,7 +28,6 @@ from school_inspection.inspector.models import (
     TrainingKind,
     TrainingRecord,
 )
-from school_inspection.queries import in_force, listed
 from school_inspection.school.models import School
 
 Ledger = TypeVar("Ledger", TrainingRecord, ConflictOfInterest, PerformanceReview)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
+from dudao import policies
 from dudao.auth.principal import Principal
 from dudao.contracts.inspection import InspectorAppointed, ResponsibleInspectorAssigned
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
-from dudao.errors import Conflict, InvalidInput, NotFound
+from dudao.errors import Conflict, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
 from dudao.uow import UnitOfWork
-from school_inspection import policies
 from school_inspection.inspector import repository
 from school_inspection.inspector.models import (
     AppointmentStep,
@@ -44,7 +44,6 @@ from school_inspection.inspector.schemas import (
     TermRenewal,
     TrainingCreate,
 )
-from school_inspection.problems import field_error
 from school_inspection.school import repository as schools
 from school_inspection.school.models import School
 from school_inspection.school.service import SchoolNotFound, require_within, visible_division

@@ -11,13 +11,14 @@ from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
 from dudao.http.dependencies import CurrentPrincipal, PublicUoW, UoW
+from dudao.http.params import IfMatch, Inspecting, Office, Rt
 from dudao.http.routing import transactional_router
+from dudao.jurisdiction import DivisionOutsideJurisdiction
 from school_inspection.plate import service
 from school_inspection.plate.models import ComplaintChannel, Plate
 from school_inspection.plate.schemas import ChannelRead, ChannelWrite, PlateRead, PlateWrite, PublicPlate
-from school_inspection.routes import IfMatch, Inspecting, Office, Rt
 from school_inspection.school.schemas import SCHOOL_CODE_PATTERN
-from school_inspection.school.service import DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.school.service import SchoolNotFound
 
 router = transactional_router(tags=["plates"])
 CountyCode = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="A county-level division code")]

@@ -6,12 +6,12 @@ from uuid import UUID
 
 from dudao.errors import problems
 from dudao.http.dependencies import UoW
+from dudao.http.params import Inspecting, Office, Rt
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor
+from dudao.pagination import Cursor, Limit, decode_cursor, page_of
 from dudao.rectification.service import OutsideJurisdiction
 from school_inspection.principal import service
 from school_inspection.principal.schemas import EvaluationCreate, EvaluationPage, EvaluationRead
-from school_inspection.routes import Inspecting, Office, Rt, page_of
 from school_inspection.school.service import SchoolNotFound
 
 router = transactional_router(prefix="/v1/schools/{school_id}/principal-evaluations", tags=["principals"])

@@ -10,11 +10,11 @@ from dudao.errors import InvalidInput
 from dudao.ids import uuid7
 from dudao.rectification.models import OriginKind
 from dudao.rectification.schemas import FindingCreate
-from dudao.rectification.service import raise_finding
 from dudao.uow import UnitOfWork
 from school_inspection.principal import repository
 from school_inspection.principal.models import Grade, PrincipalEvaluation
 from school_inspection.principal.schemas import EvaluationCreate, FailureRectification
+from school_inspection.rectifications import rectifications
 from school_inspection.school import service as schools
 from school_inspection.school.models import School
 
@@ -75,7 +75,9 @@ async def evaluate(
     )
     if body.grade is Grade.FAIL:
         spec = body.rectification or FailureRectification()
-        rectification = await raise_finding(uow, who, divisions, _finding(school, evaluation, spec))
+        rectification = await rectifications.service.raise_finding(
+            uow, who, divisions, _finding(school, evaluation, spec)
+        )
         evaluation.rectification_id = rectification.id
     await repository.add(uow.session, evaluation)
     uow.record(

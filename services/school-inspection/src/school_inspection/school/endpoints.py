@@ -14,9 +14,10 @@ from fastapi.responses import StreamingResponse
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
 from dudao.http.dependencies import CurrentPrincipal, UoW
+from dudao.http.params import Office, Rt, Within
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor
-from school_inspection.routes import Office, Rt, Within, page_of
+from dudao.jurisdiction import DivisionOutsideJurisdiction
+from dudao.pagination import Cursor, Limit, decode_cursor, json_page
 from school_inspection.school import importing, service
 from school_inspection.school.models import School
 from school_inspection.school.schemas import ImportedRows, SchoolCreate, SchoolPage, SchoolRead, SchoolUpdate
@@ -33,7 +34,7 @@ def _read(school: School, response: Response) -> SchoolRead:
     "",
     status_code=201,
     response_model=SchoolRead,
-    responses=problems(service.SchoolCodeTaken, service.DivisionOutsideJurisdiction),
+    responses=problems(service.SchoolCodeTaken, DivisionOutsideJurisdiction),
 )
 async def register_school(
     body: SchoolCreate, uow: UoW, who: Office, response: Response, rt: Rt
@@ -52,12 +53,12 @@ async def list_schools(
     limit: Limit = 50,
     within: Within = None,
     updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
-) -> SchoolPage:
+) -> Response:
     """Schools within your jurisdiction, by id; with ``updated_since``, by change time for syncing."""
     rows = await service.page(
         uow, who, after=decode_cursor(cursor), limit=limit, within=within, updated_since=updated_since
     )
-    return page_of(SchoolPage, SchoolRead, rows, limit)
+    return json_page(SchoolPage, rows, limit)
 
 
 @router.post(

@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ARRAY, String, Table, any_, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ARRAY, RowMapping, String, Table, any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dudao import pagination
 from dudao.auth.principal import Principal
-from dudao.db import unique_violation
-from dudao.jurisdiction import visible_to
-from school_inspection.queries import listed, walk
+from dudao.errors import DomainError
+from dudao.jurisdiction import listed, visible_to
+from dudao.uow import UnitOfWork
 from school_inspection.school.models import School
 
+_TABLE = cast(Table, School.__table__)
 
-async def add(session: AsyncSession, school: School) -> School | None:
-    """The school, or None if its school code is taken (the unique constraint decides, race-free)."""
-    session.add(school)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        if unique_violation(exc, "uq_school_school_code"):
-            return None
-        raise
-    return school
+
+def add(uow: UnitOfWork, school: dict[str, Any], *, code_taken: DomainError) -> None:
+    """Hand the school's row to the unit of work; a taken school code is ``code_taken`` when it is written
+    (the unique constraint decides, race-free)."""
+    uow.insert(_TABLE, [school], violations={"uq_school_school_code": code_taken})
 
 
 async def get_visible(
@@ -47,10 +43,13 @@ async def page(
     limit: int,
     within: str | None,
     updated_since: datetime | None,
-) -> list[School]:
-    stmt = listed(select(School), who, School.division_code, within)
-    stmt = walk(stmt, School.id, School.updated_at, after=after, updated_since=updated_since)
-    return list((await session.execute(stmt.limit(limit))).scalars())
+) -> Sequence[RowMapping]:
+    """Plain rows, not ORM objects: a page is read, never changed, and hydrating it was most of its cost."""
+    stmt = listed(select(*_TABLE.c), who, School.division_code, within)
+    stmt = pagination.page(
+        stmt, School.id, after=after, limit=limit, updated_at=School.updated_at, updated_since=updated_since
+    )
+    return (await session.execute(stmt)).mappings().all()
 
 
 async def lock_by_codes(session: AsyncSession, codes: list[str]) -> dict[str, School]:
@@ -69,24 +68,22 @@ async def lock_by_codes(session: AsyncSession, codes: list[str]) -> dict[str, Sc
     return {s.school_code: s for s in (await session.execute(stmt)).scalars()}
 
 
-def _columns(school: School) -> dict[str, Any]:
-    return {c.key: getattr(school, c.key) for c in School.__table__.columns}
+_FIXED = frozenset({"school_code", "division_code", "created_at"})
 
 
-async def insert_many(session: AsyncSession, schools: list[School]) -> None:
-    """One multi-row INSERT per batch of value carriers (they are not added to the session)."""
-    await session.execute(insert(School), [_columns(s) for s in schools])
+def columns(school: School) -> dict[str, Any]:
+    """A school's row, as the table's columns."""
+    return {c.key: getattr(school, c.key) for c in _TABLE.columns}
 
 
-async def update_many(session: AsyncSession, schools: list[School]) -> None:
-    """One executemany UPDATE by id; the rows were locked by ``lock_by_codes``, so versions hold."""
-    table = cast(Table, School.__table__)
-    stmt = update(table).where(table.c.id == bindparam("_id"))
-    rows = [{**{k: v for k, v in _columns(s).items() if k not in _FIXED}, "_id": s.id} for s in schools]
-    await session.execute(stmt, rows)
+def insert_many(uow: UnitOfWork, schools: list[dict[str, Any]]) -> None:
+    """One statement, however many."""
+    uow.insert(_TABLE, schools)
 
 
-_FIXED = frozenset({"id", "school_code", "division_code", "created_at"})
+def update_many(uow: UnitOfWork, schools: list[dict[str, Any]]) -> None:
+    """One statement by id; the rows were locked by ``lock_by_codes``, so the versions hold."""
+    uow.update(_TABLE, [{k: v for k, v in s.items() if k not in _FIXED} for s in schools])
 
 
 async def stream_visible(session: AsyncSession, who: Principal, within: str | None) -> AsyncIterator[School]:

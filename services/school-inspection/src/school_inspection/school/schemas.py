@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dudao.schemas import DivisionCode, StrictModel, enum_field
-from school_inspection.school.models import Ownership, SchoolType
+from school_inspection.school.models import Ownership, SchoolType, Stage
 
+_STAGES = [s.value for s in Stage]
 SCHOOL_CODE_PATTERN = r"^[0-9]{10}$"
 SchoolCode = Annotated[str, Field(pattern=SCHOOL_CODE_PATTERN, description="学校标识码, 10 digits")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -71,6 +73,20 @@ class SchoolUpdate(StrictModel):
 
 class SchoolRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, data: Any) -> Any:
+        """A plain row (a page is read without the ORM) has the stage and principal columns of the table."""
+        if not isinstance(data, Mapping) or "principal_name" not in data:
+            return data
+        stages = {stage: data[f"pupils_{stage}"] for stage in _STAGES}
+        principal = data["principal_name"]
+        return {
+            **data,
+            "enrolment_by_stage": None if None in stages.values() else stages,
+            "principal": None if principal is None else {"name": principal, "phone": data["principal_phone"]},
+        }
 
     id: UUID
     school_code: str

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
 from dudao.contracts.inspection import SchoolRegistered, SchoolUpdated
 from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
-from dudao.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from dudao.errors import Conflict, DomainError, InvalidInput, NotFound
 from dudao.etag import require_match
 from dudao.ids import uuid7
+from dudao.jurisdiction import require_within as within_jurisdiction
 from dudao.rectification.models import UnitKind
 from dudao.rectification.schemas import SupervisedUnit
 from dudao.uow import UnitOfWork
@@ -23,8 +26,8 @@ from school_inspection.school.importing import STAGE_COLUMNS, ParsedRow, RowErro
 from school_inspection.school.models import STAGES_TAUGHT, School, SchoolType, Stage
 from school_inspection.school.schemas import PrincipalContact, SchoolCreate, SchoolUpdate
 
-# Rows written per statement during an import: bounded statements, and a progress bar that moves.
-IMPORT_CHUNK = 1_000
+# Rows checked between two updates of an import's progress bar.
+PROGRESS_EVERY = 1_000
 # A rejected import names at most this many errors (and says how many there were).
 IMPORT_ERRORS_SHOWN = 1_000
 
@@ -37,11 +40,6 @@ class SchoolNotFound(NotFound):
 class SchoolCodeTaken(Conflict):
     type = "school-code-taken"
     title = "A school with this school code is already registered"
-
-
-class DivisionOutsideJurisdiction(Forbidden):
-    type = "division-outside-jurisdiction"
-    title = "You may not register records outside your jurisdiction"
 
 
 class EnrolmentInconsistent(InvalidInput):
@@ -68,10 +66,9 @@ def require_within(divisions: DivisionTree, who: Principal, code: str, *, county
     """A division of this deployment to act in (a county-level one, where schools belong, with ``county``),
     within the caller's jurisdiction."""
     division = divisions.require(code)
-    if county and division.level != "county":
+    if county and division.level != "county":  # a wrong kind of code is a 422 wherever it lies
         raise InvalidDivisionCode(f"{code} is a {division.level}; this needs a county-level division")
-    if not who.can_see(code):
-        raise DivisionOutsideJurisdiction(f"{code} is outside your jurisdiction")
+    within_jurisdiction(divisions, who, code)
 
 
 def visible_division(who: Principal, divisions: DivisionTree, code: str | None) -> str:
@@ -110,12 +107,23 @@ def _enrolment_of(body: SchoolCreate) -> tuple[int, dict[Stage, int] | None]:
     return resolve_enrolment(body.school_type, body.enrolment, stages)
 
 
-def _apply(school: School, body: SchoolCreate) -> None:
-    """Everything a create (or an import row) says about a school, except its code and division."""
-    school.name, school.school_type, school.ownership = body.name, body.school_type, body.ownership
-    school.address = body.address
-    school.enrolment, school.enrolment_by_stage = _enrolment_of(body)
-    _set_principal(school, body.principal)
+def _values(body: SchoolCreate) -> dict[str, Any]:
+    """Everything a create (or an import row) says about a school, except its code and division, as the
+    table's columns."""
+    enrolment, stages = _enrolment_of(body)
+    return {
+        "name": body.name,
+        "school_type": body.school_type,
+        "ownership": body.ownership,
+        "address": body.address,
+        "enrolment": enrolment,
+        **{
+            column: None if stages is None else stages.get(stage, 0)
+            for column, stage in STAGE_COLUMNS.items()
+        },
+        "principal_name": body.principal.name if body.principal else None,
+        "principal_phone": body.principal.phone if body.principal else None,
+    }
 
 
 def _set_principal(school: School, principal: PrincipalContact | None) -> None:
@@ -123,24 +131,24 @@ def _set_principal(school: School, principal: PrincipalContact | None) -> None:
     school.principal_phone = principal.phone if principal else None
 
 
-def _facts(school: School) -> dict[str, str]:
+def _facts(school: Mapping[str, Any]) -> dict[str, Any]:
     """What the school's events say about it."""
     return {
-        "division": school.division_code,
-        "school_id": str(school.id),
-        "school_code": school.school_code,
-        "name": school.name,
-        "school_type": school.school_type.value,
-        "ownership": school.ownership.value,
+        "division": school["division_code"],
+        "school_id": str(school["id"]),
+        "school_code": school["school_code"],
+        "name": school["name"],
+        "school_type": school["school_type"].value,
+        "ownership": school["ownership"].value,
     }
 
 
-def _registered(school: School) -> SchoolRegistered:
+def _registered(school: Mapping[str, Any]) -> SchoolRegistered:
     return SchoolRegistered(**_facts(school))
 
 
-def _updated(school: School) -> SchoolUpdated:
-    return SchoolUpdated(**_facts(school), version=school.version)
+def _updated(school: Mapping[str, Any]) -> SchoolUpdated:
+    return SchoolUpdated(**_facts(school), version=school["version"])
 
 
 def supervised_unit(school: School, competent_department: str | None) -> SupervisedUnit:
@@ -157,16 +165,21 @@ def supervised_unit(school: School, competent_department: str | None) -> Supervi
 async def register(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: SchoolCreate) -> School:
     require_within(divisions, who, body.division_code, county=True)
     now = uow.clock.now()
-    school = School(
-        school_code=body.school_code, division_code=body.division_code, created_at=now, updated_at=now
+    row = {
+        "id": uuid7(),
+        "school_code": body.school_code,
+        "division_code": body.division_code,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        **_values(body),
+    }
+    repository.add(
+        uow, row, code_taken=SchoolCodeTaken(f"School code {body.school_code} is already registered")
     )
-    _apply(school, body)
-    added = await repository.add(uow.session, school)
-    if added is None:
-        raise SchoolCodeTaken(f"School code {body.school_code} is already registered")
-    uow.record("school.registered", "school", school.id, school.division_code, school_code=school.school_code)
-    uow.emit(_registered(school))
-    return school
+    uow.record("school.registered", "school", row["id"], body.division_code, school_code=body.school_code)
+    uow.emit(_registered(row))
+    return School(**row)  # what the response shows: the row as it will be written
 
 
 async def get(uow: UnitOfWork, who: Principal, school_id: UUID) -> School:
@@ -202,7 +215,7 @@ async def update(
     school.updated_at = uow.clock.now()
     await uow.session.flush()
     uow.record("school.updated", "school", school.id, school.division_code, changes=sorted(changes))
-    uow.emit(_updated(school))
+    uow.emit(_updated(repository.columns(school)))
     return school
 
 
@@ -214,7 +227,7 @@ async def page(
     limit: int,
     within: str | None,
     updated_since: datetime | None,
-) -> list[School]:
+) -> Sequence[RowMapping]:
     return await repository.page(
         uow.session, who, after=after, limit=limit + 1, within=within, updated_since=updated_since
     )
@@ -313,7 +326,7 @@ async def import_rows(
                 errors += row_errors
                 if not row_errors:
                     valid[body.school_code] = body
-        if progress is not None and (done % IMPORT_CHUNK == 0 or done == len(rows)):
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
             progress("checked", done, len(rows))
     if not rows:
         errors.append(RowError(2, None, "the file has no schools"))
@@ -337,48 +350,48 @@ async def import_rows(
         raise _reject(errors)
 
     now = uow.clock.now()
-    new: list[School] = []
-    changed: list[School] = []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for code, body in valid.items():
         known = existing.get(code)
-        # Plain value carriers, never added to the session: the repository writes them in bulk.
-        school = School(
-            id=known.id if known else uuid7(),
-            school_code=code,
-            division_code=body.division_code,
-            version=known.version + 1 if known else 1,
-            created_at=known.created_at if known else now,
-            updated_at=now,
-        )
-        _apply(school, body)
+        row = {
+            "id": known.id if known else uuid7(),
+            "school_code": code,
+            "division_code": body.division_code,
+            "version": known.version + 1 if known else 1,
+            "created_at": known.created_at if known else now,
+            "updated_at": now,
+            **_values(body),
+        }
         if known is None:
-            new.append(school)
-        elif any(getattr(school, c) != getattr(known, c) for c in _COMPARED):
-            changed.append(school)
+            new.append(row)
+        elif any(row[c] != getattr(known, c) for c in _COMPARED):
+            changed.append(row)
 
     import_id = uuid7()
-    written, to_write = 0, len(new) + len(changed)
-    for batch, write in ((new, repository.insert_many), (changed, repository.update_many)):
-        for start in range(0, len(batch), IMPORT_CHUNK):
-            await write(uow.session, batch[start : start + IMPORT_CHUNK])
-            written += len(batch[start : start + IMPORT_CHUNK])
-            if progress is not None:
-                progress("written", written, to_write)
-    for school in new:
+    repository.insert_many(uow, new)
+    repository.update_many(uow, changed)
+    for row in new:
         uow.record(
             "school.registered",
             "school",
-            school.id,
-            school.division_code,
-            school_code=school.school_code,
+            row["id"],
+            row["division_code"],
+            school_code=row["school_code"],
             import_id=str(import_id),
         )
-        uow.emit(_registered(school))
-    for school in changed:
-        uow.record("school.updated", "school", school.id, school.division_code, import_id=str(import_id))
-        uow.emit(_updated(school))
+        uow.emit(_registered(row))
+    for row in changed:
+        uow.record("school.updated", "school", row["id"], row["division_code"], import_id=str(import_id))
+        uow.emit(_updated(row))
     result = ImportResult(
-        rows=len(rows), inserted=len(new), updated=len(changed), unchanged=len(valid) - to_write
+        rows=len(rows),
+        inserted=len(new),
+        updated=len(changed),
+        unchanged=len(valid) - len(new) - len(changed),
     )
     uow.record("school.imported", "school_import", import_id, who.division, **asdict(result))
+    await uow.flush()  # one statement per table, with the outbox and the audit entries
+    if progress is not None:
+        progress("written", len(new) + len(changed), len(new) + len(changed))
     return result

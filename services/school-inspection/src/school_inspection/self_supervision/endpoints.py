@@ -10,9 +10,9 @@ from fastapi import Depends, Query, Response
 from dudao.auth.principal import Principal, Role
 from dudao.errors import problems
 from dudao.http.dependencies import UoW, require
+from dudao.http.params import Inspecting, Within
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor
-from school_inspection.routes import Inspecting, Within, page_of
+from dudao.pagination import Cursor, Limit, decode_cursor, page_of
 from school_inspection.school.service import SchoolNotFound
 from school_inspection.self_supervision import service
 from school_inspection.self_supervision.schemas import SEMESTER_PATTERN, ReportCreate, ReportPage, ReportRead

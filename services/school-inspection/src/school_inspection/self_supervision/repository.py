@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
 from dudao.db import unique_violation
-from dudao.jurisdiction import visible_to
-from school_inspection.queries import listed
+from dudao.jurisdiction import listed, visible_to
 from school_inspection.self_supervision.models import SelfSupervisionReport as Report
 
 

@@ -10,13 +10,14 @@ from fastapi import Header, Query, Response
 
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
+from dudao.evidence.service import UnknownEvidence
 from dudao.http.dependencies import UoW
+from dudao.http.params import DivisionPath, Inspecting, Office, Rt, Within
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor
-from dudao.rectification.service import UnknownEvidence
+from dudao.jurisdiction import DivisionOutsideJurisdiction
+from dudao.pagination import Cursor, Limit, decode_cursor, page_of
 from school_inspection.inspector.service import CANNOT_SERVE
-from school_inspection.routes import DivisionPath, Inspecting, Office, Rt, Within, page_of
-from school_inspection.school.service import DivisionNotVisible, DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.school.service import DivisionNotVisible, SchoolNotFound
 from school_inspection.visit import service
 from school_inspection.visit.models import Checkpoint, VisitKind, VisitPolicy
 from school_inspection.visit.roster import UnknownInspectors

@@ -12,9 +12,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from dudao import pagination
 from dudao.auth.principal import Principal
-from dudao.jurisdiction import visible_to
-from school_inspection.queries import in_force, listed, walk
+from dudao.jurisdiction import listed, visible_to
+from dudao.policies import in_force
 from school_inspection.school.models import School
 from school_inspection.visit.models import Checkpoint, Visit, VisitKind, VisitPolicy, VisitsBehind
 
@@ -52,8 +53,10 @@ async def page(
         stmt = stmt.where(Visit.school_id == school_id)
     if kind is not None:
         stmt = stmt.where(Visit.kind == kind)
-    stmt = walk(stmt, Visit.id, Visit.updated_at, after=after, updated_since=updated_since)
-    return list((await session.execute(_with_details(stmt.limit(limit)))).scalars())
+    stmt = pagination.page(
+        stmt, Visit.id, after=after, limit=limit, updated_at=Visit.updated_at, updated_since=updated_since
+    )
+    return list((await session.execute(_with_details(stmt))).scalars())
 
 
 # The policy -----------------------------------------------------------------------------------------------

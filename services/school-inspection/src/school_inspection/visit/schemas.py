@@ -8,8 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dudao.evidence.schemas import EvidenceIds
 from dudao.rectification.models import Severity
-from dudao.rectification.schemas import DeadlineSpec, EvidenceIds, Text
+from dudao.rectification.schemas import DeadlineSpec, Text
 from dudao.schemas import StrictModel, Timestamp, Uuid, enum_field
 from school_inspection.visit.models import Checkpoint, Observation, RoutineItem, VisitKind
 

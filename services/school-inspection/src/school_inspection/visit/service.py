@@ -8,19 +8,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+from dudao import policies
 from dudao.auth.principal import Principal
 from dudao.clock import BUSINESS_TZ
 from dudao.contracts.inspection import SchoolVisitsBehind, VisitRecorded
 from dudao.divisions.tree import DivisionTree
-from dudao.errors import InvalidInput, NotFound
+from dudao.errors import InvalidInput, NotFound, field_error
+from dudao.evidence import service as evidence
 from dudao.ids import uuid7
-from dudao.rectification import repository as rectifications
-from dudao.rectification import service as rectification_service
 from dudao.rectification.models import OriginKind
 from dudao.rectification.schemas import FindingCreate
 from dudao.uow import UnitOfWork
-from school_inspection import policies
-from school_inspection.problems import field_error
+from school_inspection.rectifications import rectifications
 from school_inspection.school import repository as schools
 from school_inspection.school.models import School
 from school_inspection.school.service import SchoolNotFound, supervised_unit, visible_division
@@ -88,11 +87,7 @@ async def _check_people_and_evidence(
     uow: UnitOfWork, who: Principal, body: VisitCreate, school: School
 ) -> None:
     await roster.require_team(uow, who, body.inspector_ids, school)
-    evidence = sorted({e for o in body.items for e in o.evidence_ids})
-    if evidence and await rectifications.count_visible_evidence(uow.session, who, evidence) != len(evidence):
-        raise rectification_service.UnknownEvidence(
-            "Upload evidence with POST /v1/evidence first, then name its ids"
-        )
+    await evidence.require_usable(uow, who, [e for o in body.items for e in o.evidence_ids])
 
 
 def competent_department(divisions: DivisionTree, school: School) -> str | None:
@@ -112,7 +107,7 @@ async def _raise_finding(
     assert o.raise_finding is not None
     assert o.notes is not None
     finding = o.raise_finding
-    rectification = await rectification_service.raise_finding(
+    rectification = await rectifications.service.raise_finding(
         uow,
         who,
         divisions,

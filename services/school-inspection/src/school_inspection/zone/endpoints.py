@@ -12,13 +12,14 @@ from dudao.auth.principal import Principal
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import problems
 from dudao.http.dependencies import UoW
+from dudao.http.params import Inspecting, Office, Rt, Within
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
+from dudao.jurisdiction import DivisionOutsideJurisdiction
+from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor, page_of
 from dudao.runtime import Runtime
 from dudao.uow import UnitOfWork
-from school_inspection.routes import Inspecting, Office, Rt, Within, page_of
 from school_inspection.school.schemas import SchoolRead
-from school_inspection.school.service import DivisionNotVisible, DivisionOutsideJurisdiction, SchoolNotFound
+from school_inspection.school.service import DivisionNotVisible, SchoolNotFound
 from school_inspection.zone import service
 from school_inspection.zone.models import InspectionZone
 from school_inspection.zone.schemas import (

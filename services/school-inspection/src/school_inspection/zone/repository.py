@@ -14,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from dudao.auth.principal import Principal
 from dudao.db import unique_violation
-from dudao.jurisdiction import visible_to
+from dudao.jurisdiction import listed, visible_to
 from school_inspection.inspector.models import (
     Assignment,
     InspectionPolicy,
@@ -24,7 +24,6 @@ from school_inspection.inspector.models import (
     TrainingRecord,
 )
 from school_inspection.inspector.repository import current_on, policy_value, pre_service_trained
-from school_inspection.queries import listed
 from school_inspection.school.models import School
 from school_inspection.zone.models import InspectionZone, ZoneSchool
 

@@ -1,0 +1,7 @@
+"""Evidence files (佐证材料): a kit capability that visits, findings and rectification reports all use.
+
+A service mounts ``endpoints.router`` (``POST /v1/evidence``, ``GET /v1/evidence/{id}``); records name
+uploaded files by id and check them with ``service.require_usable``. Only allowed content types are
+accepted, a file over the size limit is refused with 413, and a file is never seen half-written: its
+bytes are renamed into place when complete, and removed again if its row is not written.
+"""
