@@ -4,8 +4,10 @@ test can prove what the data alone guarantees)."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -13,6 +15,8 @@ from uuid import UUID
 
 import httpx
 import pytest
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -29,15 +33,20 @@ from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import RectificationEvent, event_for
 from dudao.db import session_factory
 from dudao.events.catalog import Event
+from dudao.events.consumer import Consumer, ConsumerRunner
 from dudao.events.envelope import CloudEvent
+from dudao.events.nats import STREAM, connect
+from dudao.events.relay import publish_envelope
 from dudao.http.app import create_service_app
 from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
 from tests.conftest import bearer, random_school_code, serve
+from tests.kit.events.support import eventually, running
 
 COUNTY_A, COUNTY_B, CITY = "450102", "450103", "450100"  # 兴宁区, 青秀区, 南宁市
 REGION = "450000"
-HANDLERS = {c.event_type: c.handler for c in spec.consumers}
+# Every accountability consumer is set-based: it takes a round of events.
+HANDLERS = {c.event_type: c.handle_many for c in spec.consumers if c.handle_many is not None}
 
 
 @pytest.fixture(scope="session")
@@ -47,28 +56,110 @@ async def accountability(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
 
 
 @dataclass
+class RecordingUnitOfWork(UnitOfWork):
+    """A unit of work that keeps what was emitted, also past the flush that ends each round."""
+
+    emitted: list[CloudEvent] = field(default_factory=list)
+
+    def emit(self, event: Event) -> CloudEvent:
+        envelope = super().emit(event)
+        self.emitted.append(envelope)
+        return envelope
+
+
+@dataclass
 class Desk:
-    """Applies events with accountability's own handlers, one transaction each."""
+    """Applies events with accountability's own handlers, one transaction each, as rounds of one."""
 
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=Clock)
 
-    def uow(self, session: AsyncSession) -> UnitOfWork:
-        return UnitOfWork(session, kit, spec.event_source, self.clock)
+    def uow(self, session: AsyncSession) -> RecordingUnitOfWork:
+        return RecordingUnitOfWork(session, kit, spec.event_source, self.clock)
 
     async def deliver(self, event: Event) -> list[CloudEvent]:
         """Apply ``event`` and commit; return what the handler emitted."""
+        return await self.deliver_all([event])
+
+    async def deliver_all(self, events: Sequence[Event]) -> list[CloudEvent]:
+        """Apply ``events`` (of one type, each subject once) as one round in one transaction, and commit;
+        return what the handler emitted. Nothing is written if the handler fails."""
         async with self.sessions() as session:
             uow = self.uow(session)
-            await HANDLERS[event.event_type](event, uow)
-            emitted = uow.pending_events
+            await HANDLERS[events[0].event_type](events, uow)
             await uow.commit()
-        return emitted
+        return uow.emitted
 
 
 @pytest.fixture
 def desk(engine: AsyncEngine) -> Desk:
     return Desk(session_factory(engine))
+
+
+@pytest.fixture
+async def js(settings: Settings) -> AsyncIterator[JetStreamContext]:
+    assert settings.nats_url
+    nc = await connect(settings.nats_url, "tests-accountability")
+    yield nc.jetstream()
+    await nc.close()
+
+
+async def publish(js: JetStreamContext, event: Event, event_id: UUID) -> None:
+    envelope = CloudEvent(
+        id=str(event_id),
+        source=f"/dudao/{event.source_service()}",
+        type=event.event_type,
+        subject=event.subject(),
+        time=Clock().now(),
+        data=event.model_dump(mode="json"),
+        division=event.division,
+    )
+    await publish_envelope(js, event.event_type, envelope.model_dump(mode="json"), msg_id=str(event_id))
+
+
+async def consume(
+    js: JetStreamContext,
+    engine: AsyncEngine,
+    settings: Settings,
+    consumers: list[Consumer],
+    *,
+    workers: int = 1,
+    within: float = 20.0,
+) -> None:
+    """Run ``consumers`` in ``workers`` runners side by side (replicas sharing the durables) until they have
+    nothing left to do, then delete them."""
+    sessions = session_factory(engine)
+    runners = [
+        ConsumerRunner(sessions, kit, js, consumers, spec.event_source, Clock(), settings)
+        for _ in range(workers)
+    ]
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            for runner in runners:
+                await stack.enter_async_context(running(runner))
+
+            async def settled() -> bool:
+                try:
+                    infos = [await js.consumer_info(STREAM, c.durable) for c in consumers]
+                except NotFoundError:  # the runners have not created them yet
+                    return False
+                return all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos)
+
+            await eventually(settled, within=within, what="the consumers settled")
+    finally:
+        for c in consumers:
+            with contextlib.suppress(NotFoundError):
+                await js.delete_consumer(STREAM, c.durable)
+
+
+def own(*event_types: str) -> list[Consumer]:
+    """Durables of this test's own, so that the service's durables keep their place on the stream."""
+    token = secrets.token_hex(4)
+    return [
+        dataclasses.replace(c, durable=f"{token}-{c.durable}")
+        for c in spec.consumers
+        if c.event_type in event_types
+    ]
 
 
 @dataclass
@@ -77,7 +168,7 @@ class Rectification:
 
     division: str = COUNTY_A
     office: str = COUNTY_A
-    origin: str = "inspection"
+    origin: str = "school-inspection"
     category: str = "school_safety"
     competent_department: str | None = "兴宁区教育局"
     deadline: date = field(default_factory=lambda: Clock().today() - timedelta(days=1))

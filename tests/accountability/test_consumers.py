@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-import secrets
-from collections.abc import AsyncIterator
-from uuid import UUID
 
-import pytest
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accountability.db import kit
 from accountability.main import spec
-from dudao.clock import Clock
 from dudao.config import Settings
 from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import ORIGINS
-from dudao.db import session_factory
-from dudao.events.catalog import Event
-from dudao.events.consumer import Consumer, ConsumerRunner
-from dudao.events.envelope import CloudEvent
-from dudao.events.nats import STREAM, connect
-from dudao.events.relay import publish_envelope
 from dudao.ids import uuid7
-from tests.accountability.conftest import Rectification, School, case_of, notices, steps_of, steps_on
-from tests.kit.events.support import eventually, running
+from tests.accountability.conftest import (
+    Rectification,
+    School,
+    case_of,
+    consume,
+    notices,
+    own,
+    publish,
+    steps_of,
+    steps_on,
+)
 
 KINDS = ("opened", "due_soon", "overdue", "rejected", "accepted", "closed", "reopened")
 
@@ -40,59 +35,6 @@ def test_one_durable_consumer_per_origin_and_kind() -> None:
     durables = [c.durable for c in spec.consumers]
     assert len(set(durables)) == len(durables) == len(expected)
     assert all(re.fullmatch(r"[A-Za-z0-9_-]+", d) for d in durables)
-
-
-@pytest.fixture
-async def js(settings: Settings) -> AsyncIterator[JetStreamContext]:
-    assert settings.nats_url
-    nc = await connect(settings.nats_url, "tests-accountability")
-    yield nc.jetstream()
-    await nc.close()
-
-
-async def publish(js: JetStreamContext, event: Event, event_id: UUID) -> None:
-    envelope = CloudEvent(
-        id=str(event_id),
-        source=f"/dudao/{event.source_service()}",
-        type=event.event_type,
-        subject=event.subject(),
-        time=Clock().now(),
-        data=event.model_dump(mode="json"),
-        division=event.division,
-    )
-    await publish_envelope(js, event.event_type, envelope.model_dump(mode="json"), msg_id=str(event_id))
-
-
-async def consume(
-    js: JetStreamContext, engine: AsyncEngine, settings: Settings, consumers: list[Consumer]
-) -> None:
-    """Run ``consumers`` until they have nothing left to do, then delete them."""
-    runner = ConsumerRunner(session_factory(engine), kit, js, consumers, spec.event_source, Clock(), settings)
-    try:
-        async with running(runner):
-
-            async def settled() -> bool:
-                try:
-                    infos = [await js.consumer_info(STREAM, c.durable) for c in consumers]
-                except NotFoundError:  # the runner has not created them yet
-                    return False
-                return all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos)
-
-            await eventually(settled, within=20.0, what="the consumers settled")
-    finally:
-        for c in consumers:
-            with contextlib.suppress(NotFoundError):
-                await js.delete_consumer(STREAM, c.durable)
-
-
-def own(*event_types: str) -> list[Consumer]:
-    """Durables of this test's own, so that the service's durables keep their place on the stream."""
-    token = secrets.token_hex(4)
-    return [
-        Consumer(c.event_type, f"{token}-{c.durable}", c.handler)
-        for c in spec.consumers
-        if c.event_type in event_types
-    ]
 
 
 async def test_a_governance_overdue_fact_published_twice_escalates_once(

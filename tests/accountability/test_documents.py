@@ -46,7 +46,7 @@ async def test_document_numbers_are_gapless_per_office_kind_and_year_even_after_
     async with desk.sessions() as session:
         uow = desk.uow(session)
         event = doomed.event("overdue")
-        await HANDLERS[event.event_type](event, uow)
+        await HANDLERS[event.event_type]([event], uow)
         await uow.rollback()  # its urging order had drawn number 2
     await desk.deliver(second.event("overdue"))
     assert await case_of(engine, doomed) is None

@@ -61,7 +61,7 @@ async def test_overdue_facts_climb_the_default_ladder_until_a_person_decides(
         "division": COUNTY_A,
         "case_id": str(case.id),
         "step_id": str(urging.id),
-        "origin": "inspection",
+        "origin": "school-inspection",
         "rectification_id": rect.id,
         "step_index": 0,
         "step_kind": "urging_order",

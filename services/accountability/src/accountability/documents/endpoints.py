@@ -70,12 +70,18 @@ async def get_document(document_id: UUID, uow: UoW, who: CurrentPrincipal) -> Do
 
 
 @router.post("/v1/documents/{document_id}/decision", response_model=DocumentRead, responses=_CHANGE_PROBLEMS)
-async def decide(document_id: UUID, body: DecisionCreate, uow: UoW, who: Office) -> DocumentRead:
+async def decide(
+    document_id: UUID,
+    body: DecisionCreate,
+    uow: UoW,
+    who: Office,
+    rt: Annotated[Runtime, Depends(runtime)],
+) -> DocumentRead:
     """Take a pending accountability decision (问责): its form, the people it names and why.
 
     The decision gets its document number now, in the same transaction.
     """
-    return DocumentRead.model_validate(await service.decide(uow, who, document_id, body))
+    return DocumentRead.model_validate(await service.decide(uow, who, rt.divisions, document_id, body))
 
 
 @router.post(
@@ -127,6 +133,7 @@ async def set_issuing_office(
 async def list_public_documents(
     uow: PublicUoW,
     response: Response,
+    rt: Annotated[Runtime, Depends(runtime)],
     cursor: Cursor = None,
     limit: Limit = 50,
     kind: Annotated[PublicKind | None, Query()] = None,
@@ -136,6 +143,7 @@ async def list_public_documents(
     for portals. Only their public text; nothing of unpublished documents."""
     rows = await service.public_page(
         uow,
+        rt.divisions,
         after=decode_cursor(cursor),
         limit=limit,
         kind=DocumentKind(kind) if kind else None,
@@ -151,9 +159,11 @@ async def list_public_documents(
     responses=problems(service.DocumentNotFound),
     tags=["public"],
 )
-async def get_public_document(document_id: UUID, uow: PublicUoW, response: Response) -> PublicDocumentRead:
+async def get_public_document(
+    document_id: UUID, uow: PublicUoW, response: Response, rt: Annotated[Runtime, Depends(runtime)]
+) -> PublicDocumentRead:
     """One published circular or accountability decision, without authentication; 404 if unknown or not
     public."""
-    document = await service.public_get(uow, document_id)
+    document = await service.public_get(uow, rt.divisions, document_id)
     response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
     return document

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -192,3 +193,13 @@ class IssuingOffice(Base):
     abbreviation: Mapped[str] = mapped_column(String(20), unique=True)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(200))
+
+
+# The tables, for set-based writes.
+DOCUMENTS = cast(Table, Document.__table__)
+URGING_ORDERS = cast(Table, UrgingOrder.__table__)
+INTERVIEWS = cast(Table, Interview.__table__)
+CIRCULARS = cast(Table, Circular.__table__)
+DECISIONS = cast(Table, AccountabilityDecision.__table__)
+SEQUENCES = cast(Table, DocumentSequence.__table__)
+ISSUING_OFFICES = cast(Table, IssuingOffice.__table__)

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ARRAY, Integer, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from accountability import listing
 from accountability.documents.models import (
+    ISSUING_OFFICES,
+    SEQUENCES,
     AccountabilityDecision,
     Circular,
     DecisionStatus,
     Document,
     DocumentKind,
-    DocumentSequence,
     IssuingOffice,
 )
-from accountability.scope import visible
+from dudao import pagination
 from dudao.auth.principal import Principal
-from dudao.common.models import DivisionRow
-from dudao.divisions.tree import load_tree
+from dudao.jurisdiction import visible_to
+
+# A document number's series: its office, kind and business year.
+SerialKey = tuple[str, DocumentKind, int]
 
 DETAILS = (
     selectinload(Document.urging_order),
@@ -34,31 +37,53 @@ DETAILS = (
 
 def _visible(who: Principal) -> Select[Document]:
     stmt = select(Document).options(*DETAILS)
-    return visible(stmt, who, Document.division_code, Document.unit_id, Document.competent_department)
+    return visible_to(stmt, who, Document.division_code, Document.unit_id, Document.competent_department)
 
 
-async def add(session: AsyncSession, document: Document) -> Document:
-    session.add(document)
-    await session.flush()
-    return document
+async def reserve_serials(
+    session: AsyncSession, wanted: Mapping[SerialKey, int]
+) -> dict[SerialKey, tuple[int, str | None]]:
+    """Reserve ``wanted[key]`` serials per office, kind and year in one statement: for each key the last
+    serial reserved (the batch numbers ``last - n + 1 … last``) and the office's own abbreviation.
 
-
-async def next_serial(session: AsyncSession, office_division: str, kind: DocumentKind, year: int) -> int:
-    """The next serial of the office's ``kind`` documents in ``year``.
-
-    The upsert locks the sequence row until the transaction ends: concurrent issuers queue behind it,
-    and a transaction that rolls back takes its increment with it, so the numbers have no gaps.
+    The upsert locks each sequence row until the transaction ends: concurrent issuers queue behind it, in
+    the order of the keys (so two batches never wait for each other crosswise), and a transaction that
+    rolls back takes its increments with it, so the numbers have no gaps.
     """
-    stmt = (
-        insert(DocumentSequence)
-        .values(office_division=office_division, kind=kind, year=year, last_serial=1)
-        .on_conflict_do_update(
-            index_elements=[DocumentSequence.office_division, DocumentSequence.kind, DocumentSequence.year],
-            set_={"last_serial": DocumentSequence.last_serial + 1},
+    keys = sorted(wanted)
+    source = (
+        func.unnest(
+            bindparam("offices", [k[0] for k in keys], type_=ARRAY(String)),
+            bindparam("kinds", [k[1].value for k in keys], type_=ARRAY(String)),
+            bindparam("years", [k[2] for k in keys], type_=ARRAY(Integer)),
+            bindparam("counts", [wanted[k] for k in keys], type_=ARRAY(Integer)),
         )
-        .returning(DocumentSequence.last_serial)
+        .table_valued("office_division", "kind", "year", "n")
+        .render_derived(name="wanted")
     )
-    return (await session.execute(stmt)).scalar_one()
+    sequence = SEQUENCES
+    upsert = insert(sequence).from_select(
+        ["office_division", "kind", "year", "last_serial"],
+        select(source.c.office_division, source.c.kind, source.c.year, source.c.n).order_by(
+            source.c.office_division, source.c.kind, source.c.year
+        ),
+    )
+    reserved = (
+        upsert.on_conflict_do_update(
+            index_elements=[sequence.c.office_division, sequence.c.kind, sequence.c.year],
+            set_={"last_serial": sequence.c.last_serial + upsert.excluded.last_serial},
+        )
+        .returning(sequence.c.office_division, sequence.c.kind, sequence.c.year, sequence.c.last_serial)
+        .cte("reserved")
+    )
+    office = ISSUING_OFFICES
+    stmt = select(reserved, office.c.abbreviation).outerjoin(
+        office, office.c.division_code == reserved.c.office_division
+    )
+    return {
+        (row.office_division, DocumentKind(row.kind), row.year): (row.last_serial, row.abbreviation)
+        for row in await session.execute(stmt)
+    }
 
 
 async def get_visible(
@@ -80,7 +105,7 @@ async def page(
     case_id: UUID | None,
     unit_id: str | None,
 ) -> list[Document]:
-    stmt = listing.page(
+    stmt = pagination.page(
         _visible(who),
         Document.id,
         after=after,
@@ -122,41 +147,10 @@ async def public_page(
     stmt = _public()
     if within:
         stmt = stmt.where(Document.division_code.startswith(within, autoescape=True))
-    stmt = listing.page(
+    stmt = pagination.page(
         stmt, Document.id, after=after, limit=limit, equal=[(Document.kind, kind)], newest_first=True
     )
     return list((await session.execute(stmt)).scalars())
-
-
-async def division_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
-    """The names of ``codes`` as the deployment seeded them, else the packaged tree's, else the code."""
-    rows = await session.execute(
-        select(DivisionRow.code, DivisionRow.name).where(DivisionRow.code.in_(codes))
-    )
-    names: dict[str, str] = {code: name for code, name in rows}
-    tree = load_tree()
-    for code in codes - names.keys():
-        packaged = tree.get(code)
-        names[code] = packaged.name if packaged else code
-    return names
-
-
-async def division_name(session: AsyncSession, code: str) -> str:
-    """The division's name as the deployment seeded it; the packaged tree's, or the code, until then."""
-    name = (await session.execute(select(DivisionRow.name).where(DivisionRow.code == code))).scalar()
-    if name is not None:
-        return name
-    packaged = load_tree().get(code)
-    return packaged.name if packaged else code
-
-
-async def parent_division(session: AsyncSession, code: str) -> str | None:
-    """The division's parent as the deployment seeded it; the packaged tree's until then."""
-    row = await session.get(DivisionRow, code)
-    if row is not None:
-        return row.parent_code
-    packaged = load_tree().get(code)
-    return packaged.parent_code if packaged else None
 
 
 async def abbreviation(session: AsyncSession, division_code: str) -> IssuingOffice | None:

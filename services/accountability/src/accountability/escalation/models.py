@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -179,3 +179,11 @@ class VisitsBehindFact(IdMixin, Base):
         division_index("visits_behind_fact"),
         Index("ix_visits_behind_fact_school_id", "school_id"),
     )
+
+
+# The tables, for set-based writes.
+LADDERS = cast(Table, EscalationLadder.__table__)
+CASES = cast(Table, EscalationCase.__table__)
+FACTS = cast(Table, CaseFact.__table__)
+STEPS = cast(Table, EscalationStep.__table__)
+VISITS_BEHIND = cast(Table, VisitsBehindFact.__table__)

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from accountability import listing
+from accountability.db import SCHEMA
 from accountability.documents.repository import DETAILS
 from accountability.escalation.models import (
-    CaseFact,
+    CASES,
+    FACTS,
+    LADDERS,
+    VISITS_BEHIND,
     CaseStatus,
     EscalationCase,
     EscalationLadder,
     EscalationStep,
-    VisitsBehindFact,
 )
-from accountability.scope import visible
+from dudao import bulk, pagination
 from dudao.auth.principal import Principal
+from dudao.jurisdiction import visible_to
+
+S = TypeVar("S", bound=Select[Any])
 
 
 async def latest_in_scope(
@@ -57,28 +77,6 @@ async def add_ladder(session: AsyncSession, ladder: EscalationLadder) -> Escalat
     return ladder
 
 
-async def resolve_ladder(session: AsyncSession, category: str, division_code: str) -> EscalationLadder | None:
-    """The most specific active ladder: category and prefix, then category, then the longest prefix."""
-    stmt = (
-        select(EscalationLadder)
-        .where(
-            EscalationLadder.active,
-            or_(EscalationLadder.finding_category.is_(None), EscalationLadder.finding_category == category),
-            or_(
-                EscalationLadder.division_prefix.is_(None),
-                literal(division_code).startswith(EscalationLadder.division_prefix),
-            ),
-        )
-        .order_by(
-            EscalationLadder.finding_category.is_(None),  # false, a category's own ladder, sorts first
-            func.coalesce(func.length(EscalationLadder.division_prefix), 0).desc(),
-            EscalationLadder.version.desc(),
-        )
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def ladder_page(
     session: AsyncSession,
     who: Principal,
@@ -96,7 +94,7 @@ async def ladder_page(
             prefix.startswith(jurisdiction, autoescape=True),
             literal(jurisdiction).startswith(prefix),
         ]
-    stmt = listing.page(
+    stmt = pagination.page(
         select(EscalationLadder).where(or_(*applies)),
         EscalationLadder.id,
         after=after,
@@ -106,71 +104,132 @@ async def ladder_page(
     return list((await session.execute(stmt)).scalars())
 
 
-async def ensure_case(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert the case unless the rectification has one; a concurrent twin waits here, then does nothing."""
-    stmt = (
-        insert(EscalationCase)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[EscalationCase.origin, EscalationCase.rectification_id])
-        .returning(EscalationCase.id)
+@dataclass
+class Ladder:
+    """An active ladder, as the escalation picks one for a new case."""
+
+    id: UUID
+    version: int
+    finding_category: str | None
+    division_prefix: str | None
+    steps: list[dict[str, Any]]
+
+
+@dataclass
+class Case:
+    """A case as the escalation changes it: locked for the transaction, written back with one update."""
+
+    id: UUID
+    origin: str
+    rectification_id: str
+    category: str
+    severity: str
+    requirement: str | None
+    unit_id: str
+    unit_kind: str
+    unit_name: str
+    competent_department: str | None
+    office_division: str
+    division_code: str
+    ladder_version: int
+    ladder_position: int
+    step_count: int
+    status: CaseStatus
+    closed_at: datetime | None
+    ladder_steps: list[dict[str, Any]]  # the steps of the ladder the case started with
+
+
+_CASE_COLUMNS = [CASES.c[f.name] for f in fields(Case) if f.name != "ladder_steps"]
+
+
+def _keys(keys: Sequence[tuple[str, str]]) -> Any:
+    """``(origin, rectification_id)`` pairs as rows, from two arrays: one statement text for any number."""
+    return select(
+        func.unnest(
+            bindparam("origins", [k[0] for k in keys], type_=ARRAY(String)),
+            bindparam("rectification_ids", [k[1] for k in keys], type_=ARRAY(String)),
+        )
+        .table_valued("origin", "rectification_id")
+        .render_derived()
     )
-    return (await session.execute(stmt)).first() is not None
 
 
-async def lock_case(session: AsyncSession, origin: str, rectification_id: str) -> EscalationCase | None:
-    """The case, locked: its facts are applied one at a time, whatever the consumers."""
+async def lock_cases(session: AsyncSession, keys: Sequence[tuple[str, str]]) -> list[Case]:
+    """The cases of ``keys`` (origin, rectification id) that exist, with their ladders' steps, locked in
+    id order, so that two batches sharing cases never wait for each other crosswise."""
+    if not keys:
+        return []
     stmt = (
-        select(EscalationCase)
-        .options(selectinload(EscalationCase.ladder))
-        .where(EscalationCase.origin == origin, EscalationCase.rectification_id == rectification_id)
-        .with_for_update(of=EscalationCase)
-        .execution_options(populate_existing=True)
+        select(*_CASE_COLUMNS, LADDERS.c.steps.label("ladder_steps"))
+        .join(LADDERS, LADDERS.c.id == CASES.c.ladder_id)
+        .where(tuple_(CASES.c.origin, CASES.c.rectification_id).in_(_keys(keys)))
+        .order_by(CASES.c.id)
+        .with_for_update(of=CASES)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return [Case(**row._mapping) for row in await session.execute(stmt)]
 
 
-async def note_fact(session: AsyncSession, fact: dict[str, Any]) -> bool:
-    """Record a fact on its case; False if that fact was recorded already."""
-    stmt = insert(CaseFact).values(**fact).on_conflict_do_nothing(index_elements=[CaseFact.fact_id])
-    return (await session.execute(stmt.returning(CaseFact.id))).first() is not None
+async def active_ladders(session: AsyncSession) -> list[Ladder]:
+    """Every active ladder: a handful (one per scope), so a batch picks among them in memory."""
+    columns = [LADDERS.c[f.name] for f in fields(Ladder)]
+    return [Ladder(**row._mapping) for row in await session.execute(select(*columns).where(LADDERS.c.active))]
 
 
-async def note_visits_behind(session: AsyncSession, fact: dict[str, Any]) -> UUID | None:
-    """Record a school's falling behind; None if that fact was recorded already.
+async def _insert_new(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: str) -> list[Any]:
+    """Insert the rows that do not conflict with one already there; the ``key`` of those inserted. A
+    concurrent twin of a row waits on the unique index, then finds it there."""
+    write = bulk.write("insert_ignore", table, rows, schema=table.schema or SCHEMA)
+    if write is None:
+        return []
+    return [row[0] for row in await bulk.fetch(session, write, [key])]
 
-    A concurrent twin of the same fact waits on the unique index, then finds it recorded.
-    """
+
+async def open_cases(session: AsyncSession, rows: list[dict[str, Any]]) -> set[UUID]:
+    """Insert the cases of rectifications that have none yet; the ids of those this call inserted."""
+    rows = sorted(rows, key=lambda r: (r["origin"], r["rectification_id"]))
+    return set(await _insert_new(session, CASES, rows, "id"))
+
+
+async def note_facts(session: AsyncSession, rows: list[dict[str, Any]]) -> set[UUID]:
+    """Record facts on their cases; the fact ids that were not recorded before."""
+    rows = sorted(rows, key=lambda r: r["fact_id"])
+    return set(await _insert_new(session, FACTS, rows, "fact_id"))
+
+
+async def note_visits_behind(session: AsyncSession, rows: list[dict[str, Any]]) -> set[UUID]:
+    """Record schools' falling behind; the fact ids that were not recorded before."""
+    rows = sorted(rows, key=lambda r: r["fact_id"])
+    return set(await _insert_new(session, VISITS_BEHIND, rows, "fact_id"))
+
+
+async def lock_visible_case(session: AsyncSession, who: Principal, case_id: UUID) -> Case | None:
+    """One case for a step ordered by hand, locked; None outside the principal's jurisdiction."""
     stmt = (
-        insert(VisitsBehindFact)
-        .values(**fact)
-        .on_conflict_do_nothing(index_elements=[VisitsBehindFact.fact_id])
-        .returning(VisitsBehindFact.id)
+        _visible(
+            who,
+            select(*_CASE_COLUMNS, LADDERS.c.steps.label("ladder_steps")).join(
+                LADDERS, LADDERS.c.id == CASES.c.ladder_id
+            ),
+        )
+        .where(CASES.c.id == case_id)
+        .with_for_update(of=CASES)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    row = (await session.execute(stmt)).first()
+    return Case(**row._mapping) if row else None
 
 
-async def add_step(session: AsyncSession, step: EscalationStep) -> EscalationStep:
-    session.add(step)
-    await session.flush()
-    return step
+def _visible(who: Principal, stmt: S) -> S:
+    return visible_to(stmt, who, CASES.c.division_code, CASES.c.unit_id, CASES.c.competent_department)
 
 
 def _visible_cases(who: Principal) -> Select[EscalationCase]:
-    return visible(
-        select(EscalationCase),
-        who,
-        EscalationCase.division_code,
-        EscalationCase.unit_id,
-        EscalationCase.competent_department,
-    )
+    return _visible(who, select(EscalationCase))
 
 
 async def get_visible_case(
-    session: AsyncSession, who: Principal, case_id: UUID, *, for_update: bool = False, detail: bool = False
+    session: AsyncSession, who: Principal, case_id: UUID, *, detail: bool = False
 ) -> EscalationCase | None:
     stmt = _visible_cases(who).where(EscalationCase.id == case_id)
-    if for_update:
-        stmt = stmt.with_for_update()
     if detail:
         stmt = stmt.options(
             selectinload(EscalationCase.steps).selectinload(EscalationStep.document),
@@ -190,7 +249,7 @@ async def case_page(
     rectification_id: str | None,
     unit_id: str | None,
 ) -> list[EscalationCase]:
-    stmt = listing.page(
+    stmt = pagination.page(
         _visible_cases(who),
         EscalationCase.id,
         after=after,

@@ -1,31 +1,35 @@
 """The escalation rules: which ladder applies, which step a fact takes, when a case closes.
 
-No SQL and no commit: the unit of work commits the case, its step, the document, the notifications,
-the outbox and the audit entries together, so a fact either escalates completely or not at all.
+No SQL and no commit: the unit of work commits the cases, their steps, the documents, the notifications,
+the outbox and the audit entries of a whole batch together, so a batch escalates completely or not at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import timedelta
-from typing import cast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from accountability.documents import service as documents
 from accountability.documents import texts
 from accountability.documents.models import DocumentKind
-from accountability.documents.service import Addressee, DivisionOutsideJurisdiction, InterviewPlan
+from accountability.documents.service import Addressee, DivisionOutsideJurisdiction, InterviewPlan, Issue
 from accountability.escalation import repository
 from accountability.escalation.models import (
+    CASES,
+    STEPS,
     CaseStatus,
     EscalationCase,
     EscalationLadder,
-    EscalationStep,
     FactOutcome,
     StepReason,
 )
+from accountability.escalation.repository import Case, Ladder
 from accountability.escalation.schemas import LadderCreate, LadderStep, ManualStepCreate
 from accountability.notifications import service as notifications
+from accountability.notifications.service import Notice
 from dudao.auth.principal import Principal, Role
 from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import (
@@ -40,8 +44,11 @@ from dudao.contracts.rectification import (
 )
 from dudao.divisions.tree import DivisionTree
 from dudao.errors import Conflict, Forbidden, NotFound
+from dudao.events.catalog import Event
 from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
+
+E = TypeVar("E", bound=Event)
 
 
 class CaseNotFound(NotFound):
@@ -113,18 +120,29 @@ async def ladder_page(
 
 
 # ---- rectification facts
+#
+# Each function takes a batch of facts, each subject (rectification) at most once, and does its work
+# set-wise: the batch's cases locked with one select (and the missing ones opened with one insert), its
+# facts noted with one insert, its documents numbered with one statement, and every table it changes
+# written with one write of the unit of work. The statements do not grow with the batch, only the rows.
+
+Fact = tuple[E, UUID]  # an event, and the id of the fact it reports (derived from what it is about)
 
 
 def _kind(event: RectificationEvent) -> str:
     return event.event_type.split(".")[3]  # dudao.<origin>.rectification.<kind>.v1
 
 
-def _matter(case: EscalationCase) -> str:
+def _key(event: RectificationEvent) -> tuple[str, str]:
+    return event.origin, event.rectification_id
+
+
+def _matter(case: Case) -> str:
     requirement = f"，整改要求：{case.requirement}" if case.requirement else ""
     return f"“{case.category}”类问题（{case.severity}）{requirement}"
 
 
-def _addressee(case: EscalationCase, grounds: str) -> Addressee:
+def _addressee(case: Case, grounds: str) -> Addressee:
     return Addressee(
         unit_id=case.unit_id,
         unit_kind=case.unit_kind,
@@ -136,151 +154,267 @@ def _addressee(case: EscalationCase, grounds: str) -> Addressee:
     )
 
 
-async def _case_for(uow: UnitOfWork, event: RectificationEvent) -> EscalationCase:
-    """The rectification's case, locked; opened with the ladder that applies now if it has none yet.
-
-    Facts may arrive in any order, so whichever comes first opens the case.
-    """
-    case = await repository.lock_case(uow.session, event.origin, event.rectification_id)
-    if case is not None:
-        return case
-    ladder = await repository.resolve_ladder(uow.session, event.category, event.division)
-    if ladder is None:
-        raise NoLadder(f"No ladder for category {event.category} in {event.division}")
-    case_id = uuid7()
-    inserted = await repository.ensure_case(
-        uow.session,
-        {
-            "id": case_id,
-            "origin": event.origin,
-            "rectification_id": event.rectification_id,
-            "finding_id": event.finding_id,
-            "category": event.category,
-            "severity": event.severity,
-            "unit_id": event.unit_id,
-            "unit_kind": event.unit_kind,
-            "unit_name": event.unit_name,
-            "competent_department": event.competent_department,
-            "office_division": event.office_division,
-            "division_code": event.division,
-            "ladder_id": ladder.id,
-            "ladder_version": ladder.version,
-            "status": CaseStatus.OPEN,
-            "opened_at": uow.clock.now(),
-        },
+def _ladder_for(ladders: Sequence[Ladder], category: str, division_code: str) -> Ladder | None:
+    """The most specific active ladder: category and prefix, then category, then the longest prefix, then
+    the newest version."""
+    applies = [
+        ladder
+        for ladder in ladders
+        if ladder.finding_category in (None, category)
+        and (ladder.division_prefix is None or division_code.startswith(ladder.division_prefix))
+    ]
+    return min(
+        applies,
+        key=lambda ladder: (
+            ladder.finding_category is None,
+            -len(ladder.division_prefix or ""),
+            -ladder.version,
+        ),
+        default=None,
     )
-    if inserted:
-        uow.record("case.opened", "escalation_case", case_id, event.division, ladder_version=ladder.version)
-    case = await repository.lock_case(uow.session, event.origin, event.rectification_id)
-    assert case is not None, "inserted, or inserted by a concurrent twin that has committed"
-    return case
+
+
+async def _cases_for(uow: UnitOfWork, events: Sequence[RectificationEvent]) -> dict[tuple[str, str], Case]:
+    """The events' cases, locked; those missing opened with the ladder that applies now.
+
+    Facts may arrive in any order, so whichever comes first opens the case. A concurrent twin opening the
+    same case waits on its unique index, then finds it there, and the case is locked after it committed.
+    """
+    cases = {
+        (c.origin, c.rectification_id): c
+        for c in await repository.lock_cases(uow.session, [_key(e) for e in events])
+    }
+    missing = [e for e in events if _key(e) not in cases]
+    if not missing:
+        return cases
+    ladders = await repository.active_ladders(uow.session)
+    now = uow.clock.now()
+    opening: list[tuple[Case, dict[str, Any]]] = []
+    for e in missing:
+        ladder = _ladder_for(ladders, e.category, e.division)
+        if ladder is None:
+            raise NoLadder(f"No ladder for category {e.category} in {e.division}")
+        case = Case(
+            id=uuid7(),
+            origin=e.origin,
+            rectification_id=e.rectification_id,
+            category=e.category,
+            severity=e.severity,
+            requirement=None,
+            unit_id=e.unit_id,
+            unit_kind=e.unit_kind,
+            unit_name=e.unit_name,
+            competent_department=e.competent_department,
+            office_division=e.office_division,
+            division_code=e.division,
+            ladder_version=ladder.version,
+            ladder_position=0,
+            step_count=0,
+            status=CaseStatus.OPEN,
+            closed_at=None,
+            ladder_steps=ladder.steps,
+        )
+        row = {f: getattr(case, f) for f in _OPENED_COLUMNS}
+        opening.append((case, row | {"finding_id": e.finding_id, "ladder_id": ladder.id, "opened_at": now}))
+    inserted = await repository.open_cases(uow.session, [row for _, row in opening])
+    for case, _ in opening:
+        if case.id in inserted:
+            cases[case.origin, case.rectification_id] = case
+            uow.record(
+                "case.opened",
+                "escalation_case",
+                case.id,
+                case.division_code,
+                ladder_version=case.ladder_version,
+            )
+    twins = [_key(e) for e in missing if _key(e) not in cases]
+    for case in await repository.lock_cases(uow.session, twins):
+        cases[case.origin, case.rectification_id] = case
+    return cases
+
+
+_OPENED_COLUMNS = (
+    "id",
+    "origin",
+    "rectification_id",
+    "category",
+    "severity",
+    "unit_id",
+    "unit_kind",
+    "unit_name",
+    "competent_department",
+    "office_division",
+    "division_code",
+    "ladder_version",
+    "status",
+)
 
 
 async def _note(
-    uow: UnitOfWork, case: EscalationCase, event: RectificationEvent, fact_id: UUID, outcome: FactOutcome
-) -> bool:
-    """Record the fact on the case; False if it was recorded before (a redelivery: do nothing more)."""
-    return await repository.note_fact(
-        uow.session,
+    uow: UnitOfWork, facts: Sequence[tuple[Case, RectificationEvent, UUID, FactOutcome]]
+) -> set[UUID]:
+    """Record the facts on their cases; the ids of those not recorded before (the others are redeliveries
+    of a fact under another event id: they do nothing more)."""
+    now = uow.clock.now()
+    rows = [
         {
             "case_id": case.id,
             "fact_id": fact_id,
             "kind": _kind(event),
             "deadline": event.deadline,
             "outcome": outcome,
-            "occurred_at": uow.clock.now(),
-        },
+            "occurred_at": now,
+        }
+        for case, event, fact_id, outcome in facts
+    ]
+    return await repository.note_facts(uow.session, rows)
+
+
+def _write_cases(uow: UnitOfWork, cases: Iterable[Case]) -> None:
+    """Hand over what the batch changed on its cases: one update for all of them."""
+    uow.update(
+        CASES,
+        (
+            {
+                "id": c.id,
+                "requirement": c.requirement,
+                "ladder_position": c.ladder_position,
+                "step_count": c.step_count,
+                "status": c.status,
+                "closed_at": c.closed_at,
+            }
+            for c in {c.id: c for c in cases}.values()
+        ),
     )
 
 
-async def opened(uow: UnitOfWork, event: RectificationOpened, fact_id: UUID) -> None:
-    case = await _case_for(uow, event)
-    if await _note(uow, case, event, fact_id, FactOutcome.NOTED) and case.requirement is None:
-        case.requirement = event.requirement
+async def opened(uow: UnitOfWork, facts: Sequence[Fact[RectificationOpened]]) -> None:
+    """Rectifications were required: their cases open with the ladder that applies today."""
+    cases = await _cases_for(uow, [e for e, _ in facts])
+    new = await _note(uow, [(cases[_key(e)], e, f, FactOutcome.NOTED) for e, f in facts])
+    changed = []
+    for event, fact_id in facts:
+        case = cases[_key(event)]
+        if fact_id in new and case.requirement is None:
+            case.requirement = event.requirement
+            changed.append(case)
+    _write_cases(uow, changed)
 
 
-async def due_soon(uow: UnitOfWork, event: RectificationDueSoon, fact_id: UUID) -> None:
-    """A reminder to the unit and its competent department; no step."""
-    case = await _case_for(uow, event)
-    if not await _note(uow, case, event, fact_id, FactOutcome.NOTED) or case.status is CaseStatus.CLOSED:
-        return
-    await notifications.notify(
-        uow,
-        case,
-        f"整改期限临近：还有{event.days_before}天",
-        f"{case.unit_name}：{_matter(case)}的整改期限为{texts.day(event.deadline)}，"
-        "请按时完成整改并报送整改报告。",
-        case_id=case.id,
-        step_id=None,
-    )
+async def due_soon(uow: UnitOfWork, facts: Sequence[Fact[RectificationDueSoon]]) -> None:
+    """Reminders to the units and their competent departments; no step."""
+    cases = await _cases_for(uow, [e for e, _ in facts])
+    new = await _note(uow, [(cases[_key(e)], e, f, FactOutcome.NOTED) for e, f in facts])
+    notices = []
+    for event, fact_id in facts:
+        case = cases[_key(event)]
+        if fact_id not in new or case.status is CaseStatus.CLOSED:
+            continue
+        notices.append(
+            Notice(
+                case,
+                f"整改期限临近：还有{event.days_before}天",
+                f"{case.unit_name}：{_matter(case)}的整改期限为{texts.day(event.deadline)}，"
+                "请按时完成整改并报送整改报告。",
+                case_id=case.id,
+                step_id=None,
+            )
+        )
+    notifications.notify_all(uow, notices)
 
 
-def _next_step(case: EscalationCase) -> LadderStep | None:
-    steps = case.ladder.steps
+def _next_step(case: Case) -> LadderStep | None:
+    steps = case.ladder_steps
     if case.ladder_position >= len(steps):
         return None
     return LadderStep.model_validate(steps[case.ladder_position])
 
 
 async def escalate(
-    uow: UnitOfWork, event: RectificationOverdue | RectificationRejected, fact_id: UUID
+    uow: UnitOfWork,
+    divisions: DivisionTree,
+    facts: Sequence[Fact[RectificationOverdue] | Fact[RectificationRejected]],
 ) -> None:
-    """The next step of the case's ladder; once the ladder is exhausted the fact is only recorded."""
-    case = await _case_for(uow, event)
-    step = _next_step(case)
-    if case.status is CaseStatus.CLOSED:
-        outcome = FactOutcome.NOTED  # a stale fact, delivered after the rectification was accepted
-    else:
-        outcome = FactOutcome.LADDER_EXHAUSTED if step is None else FactOutcome.STEP_TAKEN
-    if not await _note(uow, case, event, fact_id, outcome) or case.status is CaseStatus.CLOSED:
-        return
-    if isinstance(event, RectificationRejected):
-        reason = StepReason.REJECTED
-        grounds = f"你单位{_matter(case)}的整改情况未通过验收（{event.reasons}）"
-    else:
-        reason = StepReason.OVERDUE
-        grounds = f"你单位{_matter(case)}未在规定期限（{texts.day(event.deadline)}）内完成整改"
-        await notifications.notify(
-            uow,
-            case,
-            "整改逾期",
-            f"{case.unit_name}：{_matter(case)}的整改期限{texts.day(event.deadline)}已过，尚未通过验收。",
-            case_id=case.id,
-            step_id=None,
+    """The next step of each case's ladder; once a ladder is exhausted the fact is only recorded."""
+    cases = await _cases_for(uow, [e for e, _ in facts])
+    planned: list[tuple[RectificationOverdue | RectificationRejected, UUID, Case, LadderStep | None]] = []
+    for event, fact_id in facts:
+        case = cases[_key(event)]
+        planned.append((event, fact_id, case, _next_step(case)))
+
+    def outcome(case: Case, step: LadderStep | None) -> FactOutcome:
+        if case.status is CaseStatus.CLOSED:
+            return FactOutcome.NOTED  # a stale fact, delivered after the rectification was accepted
+        return FactOutcome.LADDER_EXHAUSTED if step is None else FactOutcome.STEP_TAKEN
+
+    new = await _note(uow, [(case, e, f, outcome(case, step)) for e, f, case, step in planned])
+    notices: list[Notice] = []
+    orders: list[StepOrder] = []
+    for event, fact_id, case, step in planned:
+        if fact_id not in new or case.status is CaseStatus.CLOSED:
+            continue
+        if isinstance(event, RectificationRejected):
+            reason = StepReason.REJECTED
+            grounds = f"你单位{_matter(case)}的整改情况未通过验收（{event.reasons}）"
+        else:
+            reason = StepReason.OVERDUE
+            grounds = f"你单位{_matter(case)}未在规定期限（{texts.day(event.deadline)}）内完成整改"
+            notices.append(
+                Notice(
+                    case,
+                    "整改逾期",
+                    f"{case.unit_name}：{_matter(case)}的整改期限{texts.day(event.deadline)}已过，尚未通过验收。",
+                    case_id=case.id,
+                    step_id=None,
+                )
+            )
+        if step is not None:
+            orders.append(
+                StepOrder(
+                    case,
+                    _addressee(case, grounds),
+                    case.office_division,
+                    step.kind,
+                    reason,
+                    step.new_deadline_days,
+                    trigger=fact_id,
+                )
+            )
+    await _take_steps(uow, divisions, orders, notices)
+    for order in orders:
+        assert order.case is not None
+        order.case.ladder_position += (
+            1  # after the step, which counts it first (step_count >= ladder_position)
         )
-    if step is None:
-        return
-    await _take_step(
-        uow,
-        case,
-        _addressee(case, grounds),
-        case.office_division,
-        step.kind,
-        reason,
-        step.new_deadline_days,
-        trigger=fact_id,
-        plan=InterviewPlan(),
-    )
-    case.ladder_position += 1  # after the step, which counts it first (step_count >= ladder_position)
+    notifications.notify_all(uow, notices)
+    _write_cases(uow, (o.case for o in orders if o.case is not None))
 
 
 async def _transition(
-    uow: UnitOfWork, event: RectificationEvent, fact_id: UUID, to: CaseStatus, outcome: FactOutcome
-) -> EscalationCase | None:
-    """Move the case to status ``to`` once; the case if this fact moved it, else None."""
-    case = await _case_for(uow, event)
-    moves = case.status is not to
-    if not await _note(uow, case, event, fact_id, outcome if moves else FactOutcome.NOTED) or not moves:
-        return None
-    case.status, case.closed_at = to, uow.clock.now() if to is CaseStatus.CLOSED else None
-    uow.record(f"case.{outcome.value}", "escalation_case", case.id, case.division_code, by=_kind(event))
-    return case
+    uow: UnitOfWork, facts: Sequence[Fact[RectificationEvent]], to: CaseStatus, outcome: FactOutcome
+) -> list[Case]:
+    """Move each case to status ``to`` once; the cases these facts moved."""
+    cases = await _cases_for(uow, [e for e, _ in facts])
+    moves = {f: cases[_key(e)].status is not to for e, f in facts}
+    new = await _note(
+        uow, [(cases[_key(e)], e, f, outcome if moves[f] else FactOutcome.NOTED) for e, f in facts]
+    )
+    now = uow.clock.now()
+    moved = []
+    for event, fact_id in facts:
+        if fact_id not in new or not moves[fact_id]:
+            continue
+        case = cases[_key(event)]
+        case.status, case.closed_at = to, now if to is CaseStatus.CLOSED else None
+        uow.record(f"case.{outcome.value}", "escalation_case", case.id, case.division_code, by=_kind(event))
+        moved.append(case)
+    _write_cases(uow, moved)
+    return moved
 
 
-async def close(uow: UnitOfWork, event: RectificationEvent, fact_id: UUID) -> None:
-    """An accepted or closed rectification closes its case, once."""
-    case = await _transition(uow, event, fact_id, CaseStatus.CLOSED, FactOutcome.CLOSED)
-    if case is not None:
+async def close(uow: UnitOfWork, facts: Sequence[Fact[RectificationEvent]]) -> None:
+    """Accepted or closed rectifications close their cases, once."""
+    for case in await _transition(uow, facts, CaseStatus.CLOSED, FactOutcome.CLOSED):
         uow.emit(
             EscalationClosed(
                 division=case.division_code,
@@ -291,94 +425,150 @@ async def close(uow: UnitOfWork, event: RectificationEvent, fact_id: UUID) -> No
         )
 
 
-async def reopen(uow: UnitOfWork, event: RectificationEvent, fact_id: UUID) -> None:
+async def reopen(uow: UnitOfWork, facts: Sequence[Fact[RectificationEvent]]) -> None:
     """A recheck reopened the rectification: its case goes on up the ladder from where it stopped."""
-    await _transition(uow, event, fact_id, CaseStatus.OPEN, FactOutcome.REOPENED)
+    await _transition(uow, facts, CaseStatus.OPEN, FactOutcome.REOPENED)
 
 
 # ---- steps
 
 
-async def _take_step(
-    uow: UnitOfWork,
-    case: EscalationCase | None,
-    to: Addressee,
-    office_division: str,
-    kind: DocumentKind,
-    reason: StepReason,
-    new_deadline_days: int | None,
-    *,
-    trigger: UUID | None,
-    plan: InterviewPlan,
-    grounds: str | None = None,
-) -> EscalationStep:
-    """Issue the step's document, tell the unit and its department, and tell the originating service."""
-    new_deadline = uow.clock.today() + timedelta(days=new_deadline_days) if new_deadline_days else None
-    document = await documents.issue(uow, kind, to, office_division, new_deadline, plan)
-    index = 0
-    if case is not None:
-        index = case.step_count
-        case.step_count += 1
-    step = await repository.add_step(
-        uow.session,
-        EscalationStep(
+@dataclass(frozen=True)
+class StepOrder:
+    """A step to take: on a case, or (``case`` None) standing as its own case."""
+
+    case: Case | None
+    to: Addressee
+    office_division: str  # whose office issues the document
+    kind: DocumentKind
+    reason: StepReason
+    new_deadline_days: int | None
+    trigger: UUID | None
+    plan: InterviewPlan = field(default_factory=InterviewPlan)
+    grounds: str | None = None
+
+
+@dataclass(frozen=True)
+class TakenStep:
+    """A step as it was written (what StepRead shows)."""
+
+    id: UUID
+    case_id: UUID | None
+    index: int
+    kind: DocumentKind
+    reason: StepReason
+    trigger_event_id: UUID | None
+    new_deadline: date | None
+    document_id: UUID
+    document_number: str | None
+    division_code: str
+    grounds: str | None
+    created_at: datetime
+    created_by: str
+
+
+async def _take_steps(
+    uow: UnitOfWork, divisions: DivisionTree, orders: Sequence[StepOrder], notices: list[Notice]
+) -> list[TakenStep]:
+    """Issue the steps' documents, tell each unit and its department (appended to ``notices``), and tell
+    the originating services; the cases' step counts move in memory, for the caller to write."""
+    if not orders:
+        return []
+    today, now = uow.clock.today(), uow.clock.now()
+    deadlines = [today + timedelta(days=o.new_deadline_days) if o.new_deadline_days else None for o in orders]
+    issued = await documents.issue_all(
+        uow,
+        divisions,
+        [Issue(o.kind, o.to, o.office_division, d, o.plan) for o, d in zip(orders, deadlines, strict=True)],
+    )
+    taken = []
+    for order, new_deadline, document in zip(orders, deadlines, issued, strict=True):
+        case = order.case
+        index = 0
+        if case is not None:
+            index = case.step_count
+            case.step_count += 1
+        step = TakenStep(
+            id=uuid7(),
             case_id=case.id if case else None,
             index=index,
-            kind=kind,
-            reason=reason,
-            trigger_event_id=trigger,
+            kind=order.kind,
+            reason=order.reason,
+            trigger_event_id=order.trigger,
             new_deadline=new_deadline,
-            document=document,
-            division_code=to.division_code,
-            grounds=grounds,
-            created_at=uow.clock.now(),
+            document_id=document.id,
+            document_number=document.number,
+            division_code=order.to.division_code,
+            grounds=order.grounds,
+            created_at=now,
             created_by=uow.actor.id,
+        )
+        taken.append(step)
+        name = texts.KIND_NAMES[order.kind]
+        title = f"{name}：{document.number}" if document.number else f"{name}（待作出）"
+        notices.append(
+            Notice(
+                order.to,
+                title,
+                document.body,
+                case_id=step.case_id,
+                step_id=step.id,
+                department_id=order.to.competent_department_id,
+            )
+        )
+        uow.record(
+            "escalation.step_taken",
+            "escalation_step",
+            step.id,
+            step.division_code,
+            kind=order.kind.value,
+            reason=order.reason.value,
+            number=document.number,
+        )
+        uow.emit(
+            EscalationStepTaken(
+                division=step.division_code,
+                # A step ordered without a rectification stands as its own case.
+                case_id=str(case.id if case else step.id),
+                step_id=str(step.id),
+                origin=cast(Origin, case.origin) if case else None,
+                rectification_id=case.rectification_id if case else None,
+                step_index=index,
+                step_kind=order.kind.value,
+                reason=order.reason.value,
+                document_number=document.number,
+                new_deadline=new_deadline,
+            )
+        )
+    uow.insert(
+        STEPS,
+        (
+            {
+                "id": s.id,
+                "case_id": s.case_id,
+                "index": s.index,
+                "kind": s.kind,
+                "reason": s.reason,
+                "trigger_event_id": s.trigger_event_id,
+                "new_deadline": s.new_deadline,
+                "document_id": s.document_id,
+                "division_code": s.division_code,
+                "grounds": s.grounds,
+                "created_at": s.created_at,
+                "created_by": s.created_by,
+            }
+            for s in taken
         ),
     )
-    name = texts.KIND_NAMES[kind]
-    title = f"{name}：{document.number}" if document.number else f"{name}（待作出）"
-    await notifications.notify(
-        uow,
-        to,
-        title,
-        document.body,
-        case_id=step.case_id,
-        step_id=step.id,
-        department_id=to.competent_department_id,
-    )
-    uow.record(
-        "escalation.step_taken",
-        "escalation_step",
-        step.id,
-        step.division_code,
-        kind=kind.value,
-        reason=reason.value,
-        number=document.number,
-    )
-    uow.emit(
-        EscalationStepTaken(
-            division=step.division_code,
-            # A step ordered without a rectification stands as its own case.
-            case_id=str(case.id if case else step.id),
-            step_id=str(step.id),
-            origin=cast(Origin, case.origin) if case else None,
-            rectification_id=case.rectification_id if case else None,
-            step_index=index,
-            step_kind=kind.value,
-            reason=reason.value,
-            document_number=document.number,
-            new_deadline=new_deadline,
-        )
-    )
-    return step
+    return taken
 
 
 async def order_step(
     uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: ManualStepCreate
-) -> EscalationStep:
+) -> TakenStep:
     """A step ordered by an office: on a case, or against a unit without a rectification (e.g. an
     interview for refusing supervision, 拒不接受督导). The ordering office issues the document."""
-    case: EscalationCase | None = None
+    case: Case | None = None
     if body.unit is not None:
         unit = body.unit
         divisions.require(unit.division_code)
@@ -395,12 +585,14 @@ async def order_step(
         )
     else:
         assert body.case_id is not None, "the schema takes exactly one of unit and case_id"
-        case = await _visible_case(uow, who, body.case_id, for_update=True)
+        case = await repository.lock_visible_case(uow.session, who, body.case_id)
+        if case is None:
+            raise CaseNotFound(f"Case {body.case_id} does not exist")
         if case.status is CaseStatus.CLOSED:
             raise CaseClosed(f"Case {case.id} was closed on {case.closed_at}")
         to = _addressee(case, body.grounds)
-    return await _take_step(
-        uow,
+    notices: list[Notice] = []
+    order = StepOrder(
         case,
         to,
         who.division,
@@ -411,6 +603,10 @@ async def order_step(
         plan=InterviewPlan(scheduled_at=body.scheduled_at, place=body.place),
         grounds=body.grounds,
     )
+    [step] = await _take_steps(uow, divisions, [order], notices)
+    notifications.notify_all(uow, notices)
+    _write_cases(uow, [case] if case else [])
+    return step
 
 
 # ---- schools behind on routine visits (经常性督导)
@@ -436,17 +632,18 @@ def _visits_behind(event: SchoolVisitsBehind) -> str:
     )
 
 
-async def visits_behind(uow: UnitOfWork, event: SchoolVisitsBehind, fact_id: UUID) -> None:
-    """A school fell behind on routine visits: the supervision office of its county answers for it.
+async def visits_behind(
+    uow: UnitOfWork, divisions: DivisionTree, facts: Sequence[Fact[SchoolVisitsBehind]]
+) -> None:
+    """Schools fell behind on routine visits: the supervision office of each one's county answers for it.
 
     Routine visits are the duty of the county office and its responsible inspectors (RULES.md §2–§3). At
     the semester's midpoint the office is told; at its end the office above it, which supervises it,
     issues an urging order to it, copied to itself, with a new deadline. Each fact acts once, whatever
     its deliveries and event ids: it is recorded under an id derived from what it is about.
     """
-    county = event.division
-    noted = await repository.note_visits_behind(
-        uow.session,
+    now = uow.clock.now()
+    rows = [
         {
             "id": uuid7(),
             "fact_id": fact_id,
@@ -458,71 +655,81 @@ async def visits_behind(uow: UnitOfWork, event: SchoolVisitsBehind, fact_id: UUI
             "checkpoint_date": event.checkpoint_date,
             "visits": event.visits,
             "required": event.required,
-            "division_code": county,
-            "occurred_at": uow.clock.now(),
-        },
-    )
-    if noted is None:
-        return  # heard before
-    uow.record(
-        "visits_behind.noted",
-        "visits_behind_fact",
-        noted,
-        county,
-        school_id=event.school_id,
-        semester=event.semester,
-        checkpoint=event.checkpoint,
-        visits=event.visits,
-        required=event.required,
-    )
-    office = Addressee(
-        unit_id=texts.office_id(county),
-        unit_kind=texts.SUPERVISION_OFFICE,
-        unit_name=await documents.office_name(uow, county),
-        competent_department=None,
-        division_code=county,
-        case_id=None,
-        grounds=_visits_behind(event),
-    )
-    if event.checkpoint == "midpoint":
-        await notifications.notify(
-            uow,
-            office,
-            "经常性督导进度滞后",
-            f"{office.unit_name}：\n{office.grounds}。请督促责任督学在学期结束（{texts.day(event.semester_end)}）前"
-            "完成经常性督导；届时仍未完成的，上级教育督导机构将发出督办单。",
+            "division_code": event.division,
+            "occurred_at": now,
+        }
+        for event, fact_id in facts
+    ]
+    new = await repository.note_visits_behind(uow.session, rows)
+    notices: list[Notice] = []
+    orders: list[StepOrder] = []
+    for (event, fact_id), row in zip(facts, rows, strict=True):
+        if fact_id not in new:
+            continue  # heard before
+        county = event.division
+        uow.record(
+            "visits_behind.noted",
+            "visits_behind_fact",
+            row["id"],
+            county,
+            school_id=event.school_id,
+            semester=event.semester,
+            checkpoint=event.checkpoint,
+            visits=event.visits,
+            required=event.required,
+        )
+        office = Addressee(
+            unit_id=texts.office_id(county),
+            unit_kind=texts.SUPERVISION_OFFICE,
+            unit_name=documents.office_name(divisions, county),
+            competent_department=None,
+            division_code=county,
             case_id=None,
-            step_id=None,
+            grounds=_visits_behind(event),
         )
-        return
-    above = await documents.superior(uow, county)
-    if above is not None:
-        office = replace(
-            office,
-            competent_department=await documents.office_name(uow, above),
-            competent_department_id=texts.office_id(above),
+        if event.checkpoint == "midpoint":
+            notices.append(
+                Notice(
+                    office,
+                    "经常性督导进度滞后",
+                    f"{office.unit_name}：\n{office.grounds}。请督促责任督学在学期结束"
+                    f"（{texts.day(event.semester_end)}）前完成经常性督导；"
+                    "届时仍未完成的，上级教育督导机构将发出督办单。",
+                    case_id=None,
+                    step_id=None,
+                )
+            )
+            continue
+        above = documents.superior(divisions, county)
+        if above is not None:
+            office = replace(
+                office,
+                competent_department=documents.office_name(divisions, above),
+                competent_department_id=texts.office_id(above),
+            )
+        orders.append(
+            StepOrder(
+                None,
+                office,
+                above or county,  # the office above issues it; at the top, the office itself
+                DocumentKind.URGING_ORDER,
+                StepReason.VISITS_BEHIND,
+                VISITS_BEHIND_DEADLINE_DAYS,
+                trigger=fact_id,
+                grounds=office.grounds,
+            )
         )
-    await _take_step(
-        uow,
-        None,
-        office,
-        above or county,  # the office above issues it; at the top, the office itself
-        DocumentKind.URGING_ORDER,
-        StepReason.VISITS_BEHIND,
-        VISITS_BEHIND_DEADLINE_DAYS,
-        trigger=fact_id,
-        plan=InterviewPlan(),
-        grounds=office.grounds,
-    )
+    await _take_steps(uow, divisions, orders, notices)
+    notifications.notify_all(uow, notices)
 
 
 # ---- reads
 
 
 async def _visible_case(
-    uow: UnitOfWork, who: Principal, case_id: UUID, *, for_update: bool = False, detail: bool = False
+    uow: UnitOfWork, who: Principal, case_id: UUID, *, detail: bool = False
 ) -> EscalationCase:
-    case = await repository.get_visible_case(uow.session, who, case_id, for_update=for_update, detail=detail)
+    case = await repository.get_visible_case(uow.session, who, case_id, detail=detail)
     if case is None:
         raise CaseNotFound(f"Case {case_id} does not exist")
     return case

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accountability.db import SCHEMA, Base
@@ -36,3 +37,7 @@ class Notification(IdMixin, Base):
         Index("ix_notification_recipient_id", "recipient_id", "id"),
         division_index("notification"),
     )
+
+
+# The table, for the set-based writes of the unit of work.
+NOTIFICATIONS = cast(Table, Notification.__table__)

@@ -7,19 +7,14 @@ from uuid import UUID
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accountability import listing
 from accountability.notifications.models import Notification
-from accountability.scope import visible
+from dudao import pagination
 from dudao.auth.principal import Principal
+from dudao.jurisdiction import visible_to
 
 
 def _visible(who: Principal) -> Select[Notification]:
-    return visible(select(Notification), who, Notification.division_code, Notification.recipient_id)
-
-
-async def add_all(session: AsyncSession, notifications: list[Notification]) -> None:
-    session.add_all(notifications)
-    await session.flush()
+    return visible_to(select(Notification), who, Notification.division_code, Notification.recipient_id)
 
 
 async def get_visible(
@@ -44,7 +39,7 @@ async def page(
     stmt = _visible(who)
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
-    stmt = listing.page(
+    stmt = pagination.page(
         stmt,
         Notification.id,
         after=before,

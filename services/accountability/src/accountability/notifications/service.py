@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
 from accountability.notifications import repository
-from accountability.notifications.models import Notification, RecipientKind
+from accountability.notifications.models import NOTIFICATIONS, Notification, RecipientKind
 from dudao.auth.principal import Principal
 from dudao.errors import Forbidden, NotFound
+from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
 
 
@@ -31,38 +34,44 @@ class Recipients(Protocol):
     def division_code(self) -> str: ...
 
 
-async def notify(
-    uow: UnitOfWork,
-    to: Recipients,
-    title: str,
-    body: str,
-    *,
-    case_id: UUID | None,
-    step_id: UUID | None,
-    department_id: str | None = None,
-) -> None:
-    """Tell the unit and, if it has one, its competent department: under ``department_id`` if given (a
-    supervision office reads its inbox as ``office:<division>``), else under the department's name."""
-    recipients = [(to.unit_id, RecipientKind.UNIT)]
-    if to.competent_department:
-        recipients.append((department_id or to.competent_department, RecipientKind.COMPETENT_DEPARTMENT))
+@dataclass(frozen=True)
+class Notice:
+    """One message to a unit and, if it has one, its competent department: under ``department_id`` if
+    given (a supervision office reads its inbox as ``office:<division>``), else under its name."""
+
+    to: Recipients
+    title: str
+    body: str
+    case_id: UUID | None
+    step_id: UUID | None
+    department_id: str | None = None
+
+
+def notify_all(uow: UnitOfWork, notices: Iterable[Notice]) -> None:
+    """Hand over the notifications of ``notices``, in order, as one write."""
     now = uow.clock.now()
-    await repository.add_all(
-        uow.session,
-        [
-            Notification(
-                recipient_id=recipient_id,
-                recipient_kind=kind,
-                division_code=to.division_code,
-                title=title,
-                body=body,
-                case_id=case_id,
-                step_id=step_id,
-                created_at=now,
-            )
+    rows: list[dict[str, object]] = []
+    for n in notices:
+        recipients = [(n.to.unit_id, RecipientKind.UNIT)]
+        if n.to.competent_department:
+            department = n.department_id or n.to.competent_department
+            recipients.append((department, RecipientKind.COMPETENT_DEPARTMENT))
+        rows += (
+            {
+                # Time-ordered in the order given, which is the order an inbox shows them in.
+                "id": uuid7(),
+                "recipient_id": recipient_id,
+                "recipient_kind": kind,
+                "division_code": n.to.division_code,
+                "title": n.title,
+                "body": n.body,
+                "case_id": n.case_id,
+                "step_id": n.step_id,
+                "created_at": now,
+            }
             for recipient_id, kind in recipients
-        ],
-    )
+        )
+    uow.insert(NOTIFICATIONS, rows)
 
 
 async def mark_read(uow: UnitOfWork, who: Principal, notification_id: UUID) -> Notification:
