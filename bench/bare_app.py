@@ -1,4 +1,8 @@
-"""The baseline for bench/write_path.py: FastAPI + asyncpg, two inserts in one transaction, nothing else."""
+"""The bare stack Dudao's endpoints are measured against: FastAPI + asyncpg and nothing else.
+
+``POST /records``: two inserts in one transaction (for bench/write_path.py); ``GET /schools``: a page of
+schools under a division, the columns as JSON (for bench/schools.py).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,23 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS bare;
 CREATE TABLE IF NOT EXISTS bare.record (id uuid PRIMARY KEY, body jsonb NOT NULL);
 CREATE TABLE IF NOT EXISTS bare.event (id uuid PRIMARY KEY, record_id uuid NOT NULL, body jsonb NOT NULL);
+"""
+SCHOOLS = """
+SELECT id, school_code, name, school_type, ownership, division_code, address, enrolment,
+       pupils_kindergarten, pupils_primary, pupils_junior, pupils_senior, pupils_vocational,
+       principal_name, principal_phone, version, created_at, updated_at
+FROM inspection.school WHERE division_code LIKE $1 ORDER BY id LIMIT $2
 """
 
 
@@ -48,3 +59,16 @@ async def create(request: Request) -> JSONResponse:
             json.dumps(body),
         )
     return JSONResponse({"id": str(record_id), **body}, status_code=201)
+
+
+def _json_value(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+@app.get("/schools")
+async def schools(division: str, limit: int = 50) -> Response:
+    rows = await app.state.pool.fetch(SCHOOLS, division + "%", limit)
+    items = [dict(row) for row in rows]
+    page = {"items": items, "next_cursor": str(items[-1]["id"]) if len(items) == limit else None}
+    body = json.dumps(page, default=_json_value, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, media_type="application/json")

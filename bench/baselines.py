@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 import nats
+from nats.aio.msg import Msg
 
 from loadgen import percentile
 
@@ -22,7 +24,7 @@ async def nats_publish_to_receive(nats_url: str, messages: int = 2000) -> tuple[
     latencies: list[float] = []
     received = asyncio.Event()
 
-    async def on_message(msg: nats.aio.msg.Msg) -> None:
+    async def on_message(msg: Msg) -> None:
         latencies.append(time.perf_counter() - float(msg.data))
         if len(latencies) == messages:
             received.set()
@@ -55,3 +57,44 @@ async def postgres_insert_rate(database_url: str, rows: int = 20_000, concurrenc
         await conn.execute("DROP TABLE bench_insert")
     await pool.close()
     return per_worker * concurrency / elapsed
+
+
+async def postgres_executemany_rate(database_url: str, rows: int = 10_000) -> float:
+    """Rows per second of one ``executemany`` insert, committed, from one connection."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("CREATE TABLE bench_executemany (id uuid PRIMARY KEY, body jsonb NOT NULL)")
+        records = [(uuid.uuid4(), f'{{"n": {n}}}') for n in range(rows)]
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.executemany("INSERT INTO bench_executemany VALUES ($1, $2::jsonb)", records)
+        elapsed = time.perf_counter() - started
+        await conn.execute("DROP TABLE bench_executemany")
+    finally:
+        await conn.close()
+    return rows / elapsed
+
+
+async def postgres_copy_seconds(
+    database_url: str, written: Sequence[tuple[str, str, object]]
+) -> tuple[int, float]:
+    """Rows and seconds of one committed COPY of rows already written, each ``(table, query, argument)``
+    copied into a scratch table shaped like ``table`` (its columns, defaults, constraints and indexes)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        loads = []
+        for i, (like, query, argument) in enumerate(written):
+            scratch = f"bench_copy_{i}"
+            await conn.execute(f"CREATE TABLE {scratch} (LIKE {like} INCLUDING ALL)")
+            rows = await conn.fetch(query, argument)
+            loads.append((scratch, list(rows[0].keys()) if rows else [], [tuple(r) for r in rows]))
+        started = time.perf_counter()
+        async with conn.transaction():
+            for scratch, columns, records in loads:
+                await conn.copy_records_to_table(scratch, records=records, columns=columns)
+        elapsed = time.perf_counter() - started
+        for scratch, _, _ in loads:
+            await conn.execute(f"DROP TABLE {scratch}")
+    finally:
+        await conn.close()
+    return sum(len(records) for _, _, records in loads), elapsed
