@@ -86,7 +86,8 @@ def _actor(request: Request, who: Principal | None) -> Actor:
 def _open_uow(request: Request, who: Principal | None, kit: KitTables | None = None) -> UnitOfWork:
     rt = current_runtime(request)
     uow = UnitOfWork(
-        session=rt.sessions(),
+        # The session TransactionalRoute claimed an Idempotency-Key in, if it did: one transaction.
+        session=getattr(request.state, "session", None) or rt.sessions(),
         kit=kit or rt.spec.kit,
         source=rt.spec.event_source,
         clock=rt.clock,

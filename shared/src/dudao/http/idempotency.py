@@ -1,16 +1,19 @@
 """Idempotency-Key for POSTs: a retried request gets the first response again and writes nothing twice.
 
-The stored response is written in the same transaction as the request's effects, so either both
-exist or neither does.
+The key is claimed in the request's own transaction before the endpoint runs, with a transaction-scoped
+advisory lock, and the response is stored in that transaction with the request's effects: either both
+exist or neither does, and while the first request runs, a duplicate is told so instead of running the
+endpoint a second time. A first request that fails rolls back and releases the key for a retry.
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import select
+from sqlalchemy import Boolean, Select, Text, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,17 +50,45 @@ async def request_hash(request: Request) -> str:
     return hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
 
 
-async def stored_response(
+@cache
+def _lookup(kit: KitTables) -> Select[Any]:
+    table = kit.idempotency
+    match = (table.c.principal == bindparam("principal")) & (table.c.key == bindparam("key"))
+    return select(table.c.request_hash, table.c.status, table.c.headers, table.c.body).where(match)
+
+
+@cache
+def _claim_and_lookup(kit: KitTables) -> Select[Any]:
+    """Take the key's lock and read its stored response, in one round trip (one row, stored or not)."""
+    table = kit.idempotency
+    lock = func.hashtextextended(bindparam("lock", type_=Text), 0)
+    claimed = func.pg_try_advisory_xact_lock(lock, type_=Boolean).label("claimed")
+    one = select(literal(1).label("n")).subquery("one")
+    match = (table.c.principal == bindparam("principal")) & (table.c.key == bindparam("key"))
+    return select(claimed, table.c.request_hash, table.c.status, table.c.headers, table.c.body).select_from(
+        one.outerjoin(table, match)
+    )
+
+
+async def claim(
     session: AsyncSession, kit: KitTables, principal: str, key: str, digest: str
 ) -> Response | None:
-    table = kit.idempotency
-    row = (
-        (await session.execute(select(table).where(table.c.principal == principal, table.c.key == key)))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        return None
+    """Claim ``key`` in the transaction of ``session`` (None: go on), or the stored response to replay.
+
+    The lock is held until the transaction ends. A stored response is replayed whoever holds the lock,
+    so concurrent retries of a finished request all get it. Without one, the look-up is repeated once
+    the lock is taken: the first statement's snapshot predates the lock, and may miss the response of
+    a first request that committed, and so released the lock, in between.
+    """
+    # Advisory locks are database-wide: the schema keeps services that share a database apart.
+    params = {"lock": f"{kit.schema}\n{principal}\n{key}", "principal": principal, "key": key}
+    row = (await session.execute(_claim_and_lookup(kit), params)).mappings().one()
+    if row["request_hash"] is None:
+        if not row["claimed"]:
+            raise IdempotencyInProgress("Retry to receive the stored response")
+        row = (await session.execute(_lookup(kit), params)).mappings().first()
+        if row is None:
+            return None
     if row["request_hash"] != digest:
         raise IdempotencyKeyReused("Send a new Idempotency-Key for a different request")
     headers: dict[str, Any] = dict(row["headers"])
@@ -68,11 +99,10 @@ async def stored_response(
 async def remember(
     session: AsyncSession, kit: KitTables, principal: str, key: str, digest: str, response: Response
 ) -> None:
-    table = kit.idempotency
+    """Store the response in the transaction that claimed the key, beside the request's effects."""
     headers = {k: v for k, v in response.headers.items() if k in _KEPT_HEADERS}
-    inserted = await session.execute(
-        insert(table)
-        .values(
+    await session.execute(
+        insert(kit.idempotency).values(
             principal=principal,
             key=key,
             request_hash=digest,
@@ -80,9 +110,4 @@ async def remember(
             headers=headers,
             body=bytes(response.body),
         )
-        .on_conflict_do_nothing()
-        .returning(table.c.key)
     )
-    if inserted.first() is None:
-        # A concurrent twin committed first; this transaction must not apply the effects again.
-        raise IdempotencyInProgress("Retry to receive the stored response")
