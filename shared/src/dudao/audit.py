@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from dudao import bulk
 
 GENESIS = "0" * 64
 
@@ -111,18 +113,11 @@ async def seal(session: AsyncSession, table: Table, lock_key: str, limit: int = 
     for row in rows:
         chain_seq += 1
         digest = chain_hash(prev, chain_seq, _entry(row))
-        sealed.append({"b_seq": row["seq"], "b_chain_seq": chain_seq, "b_prev": prev, "b_hash": digest})
+        sealed.append({"seq": row["seq"], "chain_seq": chain_seq, "prev_hash": prev, "hash": digest})
         prev = digest
-    if sealed:
-        await session.execute(
-            update(table)
-            .where(table.c.seq == bindparam("b_seq"))
-            .values(
-                chain_seq=bindparam("b_chain_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")
-            ),
-            sealed,
-            execution_options={"synchronize_session": False},
-        )
+    seals = bulk.write("update", table, sealed, schema=table.schema or "", keys=["seq"])
+    if seals is not None:
+        await bulk.execute(session, [seals])  # one statement for the whole batch
     return len(sealed)
 
 

@@ -191,6 +191,7 @@ def _value(column: Column[Any]) -> str:
     return f"CAST({value} AS {_ddl_type(column)})" if _travels_as_text(column) else value
 
 
+@cache
 def _converter(column: Column[Any]) -> Callable[[Any], Any] | None:
     """What a value of ``column`` needs before asyncpg takes it, if anything."""
     if isinstance(column.type, JSON):
@@ -228,6 +229,7 @@ def _array_literal(values: Sequence[Any]) -> str:
     return "{" + ",".join(items) + "}"
 
 
+@cache
 def _python_defaults(table: Table, named: tuple[str, ...]) -> dict[str, Any]:
     """Zero-argument callables that make the Python-side defaults of the columns not named."""
     made: dict[str, Any] = {}

@@ -16,6 +16,7 @@ from sqlalchemy import Select, SQLColumnExpression, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from dudao.errors import InvalidInput
+from dudao.http.responses import json_model
 
 S = TypeVar("S", bound=Select[Any])
 P = TypeVar("P", bound=BaseModel)
@@ -82,11 +83,11 @@ def page(
 
 def json_page(shape: type[BaseModel], rows: Sequence[Mapping[Any, Any]], limit: int) -> Response:
     """The ``shape`` of plain ``rows`` fetched with ``limit + 1``, as the response itself: validated and
-    serialised once, in pydantic's core, where a returned model would be validated again by FastAPI."""
+    serialised once, in pydantic's core."""
     page = shape.model_validate(
         {"items": rows[:limit], "next_cursor": next_cursor([r["id"] for r in rows], limit)}
     )
-    return Response(page.model_dump_json(), media_type="application/json")
+    return json_model(page)
 
 
 def page_of(shape: type[P], read: type[BaseModel], rows: Sequence[Any], limit: int) -> P:

@@ -7,11 +7,12 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 
+import asyncpg
 import nats
 import structlog
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dudao.apikeys.authenticator import ApiKeyAuthenticator
@@ -53,9 +54,12 @@ class OutboxNotifier:
             channels, self._pending = self._pending, set()
             try:
                 async with self._engine.connect() as conn:
-                    for channel in sorted(channels):
-                        await conn.execute(select(func.pg_notify(channel, "")))
-                    await conn.commit()
+                    # One statement straight to the driver, outside any transaction: it commits itself.
+                    raw = await conn.get_raw_connection()
+                    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+                    await driver.execute(
+                        "SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c", sorted(channels)
+                    )
             except Exception:
                 # The relays also poll, so a lost wake-up only delays publishing.
                 log.warning("could not notify the outbox relays", exc_info=True)

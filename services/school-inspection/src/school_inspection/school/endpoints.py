@@ -15,6 +15,7 @@ from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
 from dudao.http.dependencies import CurrentPrincipal, UoW
 from dudao.http.params import Office, Rt, Within
+from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
 from dudao.pagination import Cursor, Limit, decode_cursor, json_page
@@ -36,13 +37,11 @@ def _read(school: School, response: Response) -> SchoolRead:
     response_model=SchoolRead,
     responses=problems(service.SchoolCodeTaken, DivisionOutsideJurisdiction),
 )
-async def register_school(
-    body: SchoolCreate, uow: UoW, who: Office, response: Response, rt: Rt
-) -> SchoolRead:
+async def register_school(body: SchoolCreate, uow: UoW, who: Office, rt: Rt) -> Response:
     """Register a school (学校) in a county within your jurisdiction."""
     school = await service.register(uow, who, rt.divisions, body)
-    response.headers["Location"] = f"/v1/schools/{school.id}"
-    return _read(school, response)
+    headers = {"Location": f"/v1/schools/{school['id']}", "ETag": etag(school["id"], school["version"])}
+    return json_model(SchoolRead.model_validate(school), 201, headers)
 
 
 @router.get("", response_model=SchoolPage)

@@ -162,7 +162,10 @@ def supervised_unit(school: School, competent_department: str | None) -> Supervi
     )
 
 
-async def register(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: SchoolCreate) -> School:
+async def register(
+    uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: SchoolCreate
+) -> dict[str, Any]:
+    """The registered school's row, as it will be written at commit."""
     require_within(divisions, who, body.division_code, county=True)
     now = uow.clock.now()
     row = {
@@ -179,7 +182,7 @@ async def register(uow: UnitOfWork, who: Principal, divisions: DivisionTree, bod
     )
     uow.record("school.registered", "school", row["id"], body.division_code, school_code=body.school_code)
     uow.emit(_registered(row))
-    return School(**row)  # what the response shows: the row as it will be written
+    return row
 
 
 async def get(uow: UnitOfWork, who: Principal, school_id: UUID) -> School:
