@@ -177,6 +177,51 @@ async def test_the_overdue_sweep_marks_a_batch_with_one_statement(own_engine: As
         assert all(r.overdue and r.version == 2 for r in rows)
 
 
+def _step(rectification_id: UUID, index: int = 0) -> EscalationStepTaken:
+    return EscalationStepTaken(
+        division=COUNTY,
+        case_id=str(uuid7()),
+        step_id=str(uuid7()),
+        origin="monitoring",
+        rectification_id=str(rectification_id),
+        step_index=index,
+        step_kind="urging_order",
+        reason="overdue",
+        document_number=f"兴教督办〔2026〕{secrets.randbelow(9999)}号",
+        new_deadline=clock.today() + timedelta(days=15),
+    )
+
+
+async def test_a_round_of_steps_is_applied_with_a_fixed_number_of_statements_and_once(
+    own_engine: AsyncEngine,
+) -> None:
+    today = clock.today()
+    sent_per_round = []
+    for n in (3, 30):
+        ids = await seed(own_engine, *(today - timedelta(days=1) for _ in range(n)))
+        steps = [_step(i) for i in ids]
+        for _ in range(2):  # the second time, a redelivery of the whole round changes nothing
+            async with session_factory(own_engine)() as session:
+                uow = uow_of(session)
+                with counting(own_engine) as sent:
+                    applied = await monitoring.service.apply_steps(uow, steps)
+                    await uow.flush()
+                await uow.commit()
+            sent_per_round.append((applied, len(sent)))
+        async with session_factory(own_engine)() as session:
+            rows = (await session.execute(select(Rectification).where(Rectification.id.in_(ids)))).scalars()
+            assert {(r.escalation_level, r.last_step_kind, r.deadline, r.version) for r in rows} == {
+                (1, "urging_order", today + timedelta(days=15), 2)
+            }
+            recorded = select(RectificationStep).where(RectificationStep.rectification_id.in_(ids))
+            assert len((await session.execute(recorded)).scalars().all()) == n
+    # lock, insert steps, update rectifications and audit: the same for 3 and for 30
+    [(three, first), (none, again), (thirty, second), (_, _)] = sent_per_round
+    assert (three, none, thirty) == (3, 0, 30)
+    assert first == second
+    assert again < first
+
+
 async def test_two_sweeps_at_once_take_disjoint_rows_and_each_fact_is_emitted_once(
     own_engine: AsyncEngine,
 ) -> None:

@@ -297,7 +297,7 @@ async def test_an_escalation_step_moves_the_deadline_once(
     for _ in range(2):  # a redelivery changes nothing
         uow = await system_uow(inspection_engine)
         try:
-            await rectifications.service.apply_step(uow, step)
+            await rectifications.service.apply_steps(uow, [step])
             await uow.commit()
         finally:
             await uow.session.close()

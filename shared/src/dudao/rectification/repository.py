@@ -8,11 +8,25 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, Table, literal, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    RowMapping,
+    Select,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from dudao import bulk
 from dudao.auth.principal import Principal, Role
 from dudao.jurisdiction import visible_to
 from dudao.rectification.models import (
@@ -22,6 +36,7 @@ from dudao.rectification.models import (
     RectificationStatus,
     RectificationStep,
 )
+from dudao.uow import UnitOfWork
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -105,15 +120,20 @@ async def get_visible(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_for_event(session: AsyncSession, rectification_id: UUID) -> Rectification | None:
-    """For consumers, which act for the system: no principal, the row locked."""
+async def lock_for_steps(session: AsyncSession, ids: list[UUID]) -> dict[UUID, RowMapping]:
+    """What applying steps needs of these rectifications, as plain rows, locked in id order."""
+    if not ids:
+        return {}
+    r = Rectification
     stmt = (
-        select(Rectification)
-        .where(Rectification.id == rectification_id)
-        .options(selectinload(Rectification.finding))
-        .with_for_update(of=Rectification)
+        select(
+            r.id, r.status, r.escalation_level, r.deadline, r.provisional_deadline, r.version, r.division_code
+        )
+        .where(r.id == any_(bindparam("ids", sorted(set(ids)), type_=ARRAY(Uuid()))))
+        .order_by(r.id)
+        .with_for_update()
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return {row["id"]: row for row in (await session.execute(stmt)).mappings()}
 
 
 async def page(
@@ -221,26 +241,18 @@ async def claim_reminders(
     return [facts_of(row) for row in await session.execute(stmt)]
 
 
-async def record_step(session: AsyncSession, step: RectificationStep) -> bool:
-    """Record a step once; False when this step was already recorded."""
-    stmt = (
-        insert(RectificationStep)
-        .values(
-            id=step.id,
-            rectification_id=step.rectification_id,
-            case_id=step.case_id,
-            step_id=step.step_id,
-            step_index=step.step_index,
-            step_kind=step.step_kind,
-            reason=step.reason,
-            document_number=step.document_number,
-            new_deadline=step.new_deadline,
-            taken_at=step.taken_at,
-        )
-        .on_conflict_do_nothing(index_elements=[RectificationStep.step_id])
-        .returning(RectificationStep.id)
-    )
-    return (await session.execute(stmt)).first() is not None
+async def record_steps(uow: UnitOfWork, steps: list[dict[str, Any]]) -> set[UUID]:
+    """Record steps once, with one statement; the step ids recorded now (not before)."""
+    table = cast(Table, RectificationStep.__table__)
+    write = bulk.write("insert_ignore", table, steps, schema=uow.kit.schema)  # the kit's table, in ours
+    if write is None:
+        return set()
+    return {row.step_id for row in await bulk.fetch(uow.session, write, ["step_id"])}
+
+
+def update_all(uow: UnitOfWork, rectifications: list[dict[str, Any]]) -> None:
+    """Changed columns of rectifications the caller has locked, with one statement."""
+    uow.update(cast(Table, Rectification.__table__), rectifications)
 
 
 async def provisional_in_year(session: AsyncSession, year: int, limit: int) -> list[Rectification]:

@@ -7,7 +7,7 @@ capability; accountability escalates on overdue and rejected.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,7 +28,6 @@ from dudao.rectification.models import (
     Rectification,
     RectificationReport,
     RectificationStatus,
-    RectificationStep,
     ReportDecision,
 )
 from dudao.rectification.repository import Visibility
@@ -407,48 +406,58 @@ class Rectifications:
             sent += self.emit_all(uow, "due_soon", claimed, days_before=days)
         return sent
 
-    async def apply_step(self, uow: UnitOfWork, step: EscalationStepTaken) -> bool:
-        """Show an escalation step on the rectification and move its deadline; a redelivery changes nothing.
-
-        Only this origin's steps are delivered here (they are published per origin)."""
-        if step.rectification_id is None:
-            return False
-        rectification = await repository.get_for_event(uow.session, UUID(step.rectification_id))
-        if rectification is None:
-            return False
+    async def apply_steps(self, uow: UnitOfWork, steps: Sequence[EscalationStepTaken]) -> int:
+        """Show escalation steps on their rectifications and move the deadlines, set-wise: one lock of the
+        rectifications, one insert of the steps (a step recorded before, a redelivery, changes nothing),
+        one update. Each rectification at most once per call (the consumer's rounds see to it). Only this
+        origin's steps are delivered here (they are published per origin). Returns the steps applied."""
+        about = [s for s in steps if s.rectification_id is not None]
+        locked = await repository.lock_for_steps(uow.session, [UUID(s.rectification_id or "") for s in about])
         now = uow.clock.now()
-        recorded = await repository.record_step(
-            uow.session,
-            RectificationStep(
-                id=uuid7(),
-                rectification_id=rectification.id,
-                case_id=UUID(step.case_id),
-                step_id=UUID(step.step_id),
-                step_index=step.step_index,
+        known = [s for s in about if UUID(s.rectification_id or "") in locked]
+        recorded = await repository.record_steps(
+            uow,
+            [
+                {
+                    "id": uuid7(),
+                    "rectification_id": UUID(s.rectification_id or ""),
+                    "case_id": UUID(s.case_id),
+                    "step_id": UUID(s.step_id),
+                    "step_index": s.step_index,
+                    "step_kind": s.step_kind,
+                    "reason": s.reason,
+                    "document_number": s.document_number,
+                    "new_deadline": s.new_deadline,
+                    "taken_at": now,
+                }
+                for s in known
+            ],
+        )
+        changes = []
+        for step in (s for s in known if UUID(s.step_id) in recorded):
+            row = locked[UUID(step.rectification_id or "")]
+            moves = step.new_deadline is not None and row["status"] != RectificationStatus.CLOSED
+            changes.append(
+                {
+                    "id": row["id"],
+                    "escalation_level": max(row["escalation_level"], step.step_index + 1),
+                    "last_step_kind": step.step_kind,
+                    "deadline": step.new_deadline if moves else row["deadline"],
+                    "provisional_deadline": False if moves else row["provisional_deadline"],
+                    "version": row["version"] + 1,
+                    "updated_at": now,
+                }
+            )
+            uow.record(
+                "rectification.escalated",
+                "rectification",
+                row["id"],
+                row["division_code"],
                 step_kind=step.step_kind,
-                reason=step.reason,
                 document_number=step.document_number,
-                new_deadline=step.new_deadline,
-                taken_at=now,
-            ),
-        )
-        if not recorded:
-            return False
-        rectification.escalation_level = max(rectification.escalation_level, step.step_index + 1)
-        rectification.last_step_kind = step.step_kind
-        if step.new_deadline is not None and rectification.status != RectificationStatus.CLOSED:
-            rectification.deadline = step.new_deadline
-            rectification.provisional_deadline = False
-        _touch(uow, rectification)
-        uow.record(
-            "rectification.escalated",
-            "rectification",
-            rectification.id,
-            rectification.division_code,
-            step_kind=step.step_kind,
-            document_number=step.document_number,
-        )
-        return True
+            )
+        repository.update_all(uow, changes)
+        return len(changes)
 
     async def recompute_provisional(self, uow: UnitOfWork, year: int) -> int:
         """A year's holiday calendar arrived: provisional deadlines in it become real ones."""
