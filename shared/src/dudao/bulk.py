@@ -21,11 +21,13 @@ from enum import Enum
 from functools import cache
 from typing import Any, Literal
 
+import asyncpg
 from sqlalchemy import ARRAY, JSON, Column, String, Table
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.schema import ColumnDefault
 
 Kind = Literal["insert", "insert_ignore", "upsert", "update"]
@@ -105,6 +107,20 @@ async def execute(session: AsyncSession, writes: Sequence[Write]) -> None:
     args = tuple(a for w in writes for a in w.arrays)
     connection = await session.connection()
     await connection.exec_driver_sql(_statement(tuple(w.shape for w in writes)), args)
+
+
+async def execute_alone(engine: AsyncEngine, writes: Sequence[Write]) -> None:
+    """``writes`` as one statement in a transaction of its own: a change that read nothing and fits one
+    statement needs no BEGIN and no COMMIT, one round trip where a transaction costs three."""
+    args = [a for w in writes for a in w.arrays]
+    statement = _statement(tuple(w.shape for w in writes))
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+        try:
+            await driver.execute(statement, *args)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(statement, None, exc) from exc
 
 
 async def fetch(session: AsyncSession, one: Write, returning: Sequence[str]) -> Sequence[Row[Any]]:

@@ -116,8 +116,13 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 
 def violated_constraint(exc: IntegrityError) -> str | None:
-    """The name of the constraint an IntegrityError broke, as asyncpg reports it."""
-    return getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+    """The name of the constraint an IntegrityError broke, as asyncpg reports it (through SQLAlchemy's
+    adapter, or directly from a statement sent to the driver)."""
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        name = getattr(error, "constraint_name", None)
+        if isinstance(name, str):
+            return name
+    return None
 
 
 def unique_violation(exc: IntegrityError, constraint: str) -> bool:

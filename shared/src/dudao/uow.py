@@ -10,13 +10,13 @@ still adds ORM objects, flushed first).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dudao import audit, bulk
 from dudao.clock import Clock
@@ -157,8 +157,9 @@ class UnitOfWork:
         await self._execute(writes)
 
     async def commit(self) -> None:
-        await self.flush()
-        await self.session.commit()
+        if not await self._commit_alone():
+            await self.flush()
+            await self.session.commit()
         if self._published:
             self._published = False
             if self.notify is not None:
@@ -166,6 +167,25 @@ class UnitOfWork:
             else:  # in a transaction of its own, which holds nothing another writer waits for
                 await self.session.execute(select(func.pg_notify(self.kit.notify_channel, "")))
                 await self.session.commit()
+
+    async def _commit_alone(self) -> bool:
+        """Commit as one autocommitted statement, if the change read nothing (no transaction has begun,
+        so there is nothing a later write could contradict) and fits one statement."""
+        session = self.session
+        engine = session.bind
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            return False
+        if not isinstance(engine, AsyncEngine):
+            return False
+        groups = _statements([*self._writes, *self._side_effects()])
+        if len(groups) != 1:
+            return False
+        self._published = self._published or bool(self._events)
+        self._writes.clear()
+        self._events.clear()
+        self._audit.clear()
+        await self._mapping_violations(bulk.execute_alone(engine, groups[0]))
+        return True
 
     async def rollback(self) -> None:
         self._writes.clear()
@@ -195,9 +215,13 @@ class UnitOfWork:
         return [w for w in (outbox, entries) if w is not None]
 
     async def _execute(self, writes: list[bulk.Write]) -> None:
+        for group in _statements(writes):
+            await self._mapping_violations(bulk.execute(self.session, group))
+
+    async def _mapping_violations(self, write: Awaitable[None]) -> None:
+        """A broken constraint that the service named raises its domain error."""
         try:
-            for group in _statements(writes):
-                await bulk.execute(self.session, group)
+            await write
         except IntegrityError as exc:
             error = self._violations.get(violated_constraint(exc) or "")
             if error is not None:

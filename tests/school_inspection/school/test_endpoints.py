@@ -196,14 +196,21 @@ async def test_a_retried_post_with_the_same_idempotency_key_registers_once(
     assert reused.json()["type"] == "urn:dudao:problem:idempotency-key-reused"
 
 
-async def test_a_duplicate_school_code_is_a_conflict(
-    inspection: httpx.AsyncClient, office_a: dict[str, str]
+async def test_a_duplicate_school_code_is_a_conflict_and_writes_nothing(
+    inspection: httpx.AsyncClient, office_a: dict[str, str], engine: AsyncEngine
 ) -> None:
     body = new_school()
     assert (await inspection.post("/v1/schools", json=body, headers=office_a)).status_code == 201
-    again = await inspection.post("/v1/schools", json=body, headers=office_a)
+    again = await inspection.post("/v1/schools", json={**body, "name": "另一所学校"}, headers=office_a)
     assert again.status_code == 409
     assert again.json()["type"] == "urn:dudao:problem:school-code-taken"
+    # The row, its event and its audit entry are one statement: the refused one left none of them.
+    code = body["school_code"]
+    async with engine.connect() as conn:
+        events = select(func.count()).where(kit.outbox.c.envelope["data"]["school_code"].astext == code)
+        entries = select(func.count()).where(kit.audit_log.c.details["school_code"].astext == code)
+        named = select(func.count()).where(School.school_code == code, School.name == "另一所学校")
+        assert [(await conn.execute(q)).scalar_one() for q in (events, entries, named)] == [1, 1, 0]
 
 
 async def test_lists_page_by_cursor_and_sync_by_updated_since(
