@@ -82,11 +82,24 @@ def write(
         raise ValueError(f"rows for {table.name} must all name the same columns: {sorted(named)}")
     if kind == "upsert":
         rows = _one_per_key(rows, keys, only_newer)
-    defaults = _python_defaults(table, named) if kind != "update" else {}
+    converters, defaults = _plan(table, named, kind == "update")
     # Column by column, straight from the rows: no row tuples in between.
-    arrays = [_array(table.c[name], [row[name] for row in rows]) for name in named]
+    arrays = [
+        values if convert is None else [None if v is None else convert(v) for v in values]
+        for convert, values in zip(converters, ([row[name] for row in rows] for name in named), strict=True)
+    ]
     arrays += [[make() for _ in rows] for make in defaults.values()]
     return Write(Shape(table, schema, kind, named + tuple(defaults), tuple(keys), only_newer), arrays)
+
+
+@cache
+def _plan(
+    table: Table, named: tuple[str, ...], update: bool
+) -> tuple[tuple[Callable[[Any], Any] | None, ...], dict[str, Any]]:
+    """Once per table and set of columns: each named column's converter, and the defaults of the others."""
+    return tuple(_converter(table.c[name]) for name in named), {} if update else _python_defaults(
+        table, named
+    )
 
 
 def _one_per_key(
@@ -95,11 +108,6 @@ def _one_per_key(
     if only_newer is not None:
         rows = sorted(rows, key=lambda r: r[only_newer])
     return list({tuple(r[k] for k in keys): r for r in rows}.values())
-
-
-def _array(column: Column[Any], values: list[Any]) -> list[Any]:
-    convert = _converter(column)
-    return values if convert is None else [None if v is None else convert(v) for v in values]
 
 
 async def execute(session: AsyncSession, writes: Sequence[Write]) -> None:
@@ -207,7 +215,6 @@ def _value(column: Column[Any]) -> str:
     return f"CAST({value} AS {_ddl_type(column)})" if _travels_as_text(column) else value
 
 
-@cache
 def _converter(column: Column[Any]) -> Callable[[Any], Any] | None:
     """What a value of ``column`` needs before asyncpg takes it, if anything."""
     if isinstance(column.type, JSON):
@@ -245,7 +252,6 @@ def _array_literal(values: Sequence[Any]) -> str:
     return "{" + ",".join(items) + "}"
 
 
-@cache
 def _python_defaults(table: Table, named: tuple[str, ...]) -> dict[str, Any]:
     """Zero-argument callables that make the Python-side defaults of the columns not named."""
     made: dict[str, Any] = {}
