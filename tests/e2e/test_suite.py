@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dudao import audit
@@ -114,6 +115,7 @@ async def test_a_school_registered_in_inspection_reaches_monitoring_over_nats(
 
 async def test_the_worker_seals_the_audit_log(suite: Suite, token: TokenFactory, engine: AsyncEngine) -> None:
     office = bearer(token("supervision_office", division="450102"))
+    registered = []
     async with httpx.AsyncClient(timeout=5) as client:
         for _ in range(3):
             response = await client.post(
@@ -129,6 +131,7 @@ async def test_the_worker_seals_the_audit_log(suite: Suite, token: TokenFactory,
                 },
             )
             assert response.status_code == 201
+            registered.append(response.json()["id"])
 
     async def sealed() -> audit.Verification | None:
         async with engine.connect() as conn:
@@ -137,4 +140,11 @@ async def test_the_worker_seals_the_audit_log(suite: Suite, token: TokenFactory,
 
     result = await eventually(sealed, within=10.0, interval=0.2)
     assert result.broken is None
-    assert result.checked >= 3
+    table = inspection_kit.audit_log
+    async with engine.connect() as conn:
+        ours = select(table.c.chain_seq).where(
+            table.c.action == "school.registered", table.c.record_id.in_(registered)
+        )
+        chained = [row.chain_seq for row in await conn.execute(ours)]
+    assert len(chained) == 3  # our three entries, each in the chain that holds
+    assert None not in chained
