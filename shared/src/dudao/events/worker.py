@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Coroutine, Sequence
 from datetime import datetime, timedelta
@@ -89,6 +90,7 @@ async def run_worker(
                 Scheduler(sessions, k, [seal_audit_log], source, clock, settings).run(stop)
                 for k in extra_kits
             ]
+            gc.freeze()  # what start-up built lives as long as the process (see dudao.http.app)
             log.info(
                 "worker started",
                 service=service_name,

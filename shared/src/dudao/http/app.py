@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,9 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, level=settings.log_level, json=settings.log_json)
         app.state.runtime = await Runtime.start(spec, settings, clock or default_clock)
+        # What start-up built (models, routes, the division tree) lives as long as the process: out of the
+        # collector's sight, so that its full collections under load do not walk it again and again.
+        gc.freeze()
         try:
             yield
         finally:
