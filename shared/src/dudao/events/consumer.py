@@ -54,7 +54,9 @@ BatchHandler = Callable[[Sequence[Event], UnitOfWork], Awaitable[None]]
 
 _FETCH_BATCH = 256
 _FETCH_WAIT_SECONDS = 5.0
-_ALREADY_WAITING_SECONDS = 0.005
+# The server holds a pull for more than one message until its expiry (the fetch's timeout) even when
+# fewer are waiting: so it is kept short. Messages that arrive after it are in the next fetch.
+_ALREADY_WAITING_SECONDS = 0.002
 _RETRY_PAUSE_SECONDS = 1.0
 _INVALID_NAME_CHARS = frozenset(".*> \t\r\n")
 
