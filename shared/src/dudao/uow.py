@@ -149,16 +149,18 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write everything handed over so far: the changes, then the outbox rows and audit entries."""
         await self.session.flush()
-        writes = [*self._writes, *self._side_effects()]
-        self._published = self._published or bool(self._events)
-        self._writes.clear()
-        self._events.clear()
-        self._audit.clear()
-        await self._execute(writes)
+        await self._execute(self._take_statements())
 
     async def commit(self) -> None:
-        if not await self._commit_alone():
-            await self.flush()
+        await self.session.flush()
+        statements = self._take_statements()
+        engine = self.session.bind
+        if len(statements) == 1 and not self.session.in_transaction() and isinstance(engine, AsyncEngine):
+            # The change read nothing (no transaction has begun, so nothing it saw can have changed) and
+            # fits one statement: that statement alone, with no BEGIN and COMMIT around it.
+            await self._mapping_violations(bulk.execute_alone(engine, statements[0]))
+        else:
+            await self._execute(statements)
             await self.session.commit()
         if self._published:
             self._published = False
@@ -167,25 +169,6 @@ class UnitOfWork:
             else:  # in a transaction of its own, which holds nothing another writer waits for
                 await self.session.execute(select(func.pg_notify(self.kit.notify_channel, "")))
                 await self.session.commit()
-
-    async def _commit_alone(self) -> bool:
-        """Commit as one autocommitted statement, if the change read nothing (no transaction has begun,
-        so there is nothing a later write could contradict) and fits one statement."""
-        session = self.session
-        engine = session.bind
-        if session.in_transaction() or session.new or session.dirty or session.deleted:
-            return False
-        if not isinstance(engine, AsyncEngine):
-            return False
-        groups = _statements([*self._writes, *self._side_effects()])
-        if len(groups) != 1:
-            return False
-        self._published = self._published or bool(self._events)
-        self._writes.clear()
-        self._events.clear()
-        self._audit.clear()
-        await self._mapping_violations(bulk.execute_alone(engine, groups[0]))
-        return True
 
     async def rollback(self) -> None:
         self._writes.clear()
@@ -214,9 +197,19 @@ class UnitOfWork:
         )
         return [w for w in (outbox, entries) if w is not None]
 
-    async def _execute(self, writes: list[bulk.Write]) -> None:
-        for group in _statements(writes):
-            await self._mapping_violations(bulk.execute(self.session, group))
+    def _take_statements(self) -> list[list[bulk.Write]]:
+        """Everything handed over so far, as the statements that write it; the unit of work holds
+        nothing more after this."""
+        writes = [*self._writes, *self._side_effects()]
+        self._published = self._published or bool(self._events)
+        self._writes.clear()
+        self._events.clear()
+        self._audit.clear()
+        return _statements(writes)
+
+    async def _execute(self, statements: list[list[bulk.Write]]) -> None:
+        for writes in statements:
+            await self._mapping_violations(bulk.execute(self.session, writes))
 
     async def _mapping_violations(self, write: Awaitable[None]) -> None:
         """A broken constraint that the service named raises its domain error."""
