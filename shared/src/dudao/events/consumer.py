@@ -213,17 +213,15 @@ class ConsumerRunner:
                 await self._give_up(c, msg, None, str(exc))
                 continue
             readable.append((msg, envelope, event))
+        if len(readable) == 1:
+            await self._handle_batch_of_one(c, readable[0])
+            return
         if not readable:
             return
         with bound_contextvars(consumer=c.durable, batch=len(readable)):
             try:
                 await self._apply(c, readable)
             except Exception as exc:
-                if len(readable) == 1:
-                    msg, envelope, _ = readable[0]
-                    with bound_contextvars(event_id=envelope.id):
-                        await self._failed(c, msg, UUID(envelope.id), exc)
-                    return
                 # Find the poison one: each event again in a transaction of its own, in order.
                 log.warning("batch failed; handling its events one by one", exc_info=exc)
                 for one in readable:
@@ -233,7 +231,7 @@ class ConsumerRunner:
 
     async def _handle_batch_of_one(self, c: Consumer, one: tuple[Msg, CloudEvent, Event]) -> None:
         msg, envelope, _ = one
-        with bound_contextvars(event_id=envelope.id):
+        with bound_contextvars(consumer=c.durable, event_id=envelope.id):
             try:
                 await self._apply(c, [one])
             except Exception as exc:
