@@ -1,9 +1,9 @@
-"""Governance supervision (督政): duty evaluation of governments, committees; hosts the API key admin.
+"""Governance supervision (督政): supervision bodies and offices, supervised units, upward filing, duty
+evaluation of governments, special and emergency supervision, dropout control; hosts the API key admin.
 
 ``uvicorn governance.main:app``
 """
 
-from dudao import rectification
 from dudao.apikeys.endpoints import router as api_keys_router
 from dudao.calendar.endpoints import router as calendar_router
 from dudao.db import KitModel
@@ -12,11 +12,7 @@ from dudao.http.app import create_service_app
 from dudao.http.system import clock_router
 from dudao.service import ServiceSpec
 from governance.db import SCHEMA, Base, kit
-
-# Findings at governments and departments, which governance keeps no register of: units as given.
-rectifications = rectification.capability(
-    origin="governance", visibility=rectification.units_see_their_own, resolve_unit=rectification.as_given
-)
+from governance.rectifications import rectifications
 
 spec = ServiceSpec(
     name="governance",
@@ -24,14 +20,21 @@ spec = ServiceSpec(
     schema=SCHEMA,
     port=8101,
     title="Dudao · Governance supervision (督政)",
-    description="Duty evaluation of governments and departments, supervision committees and member units, "
-    "findings at governments and departments and their rectification, and the platform's API key "
-    "administration.",
+    description="Supervision committees, offices and member units; supervised governments and departments; "
+    "upward filing; the supervision procedure and duty evaluation of governments; special and emergency "
+    "supervision; dropout control; findings at governments and departments and their rectification; and "
+    "the platform's API key administration.",
     metadata=Base.metadata,
     kit=kit,
-    routers=[api_keys_router, calendar_router, clock_router, evidence_router, *rectifications.routers],
-    consumers=rectifications.consumers,
-    jobs=rectifications.jobs,
+    routers=[
+        api_keys_router,
+        calendar_router,
+        clock_router,
+        evidence_router,
+        *rectifications.routers,
+    ],
+    consumers=[*rectifications.consumers],
+    jobs=[*rectifications.jobs],
     kit_models=[KitModel.metadata],
 )
 

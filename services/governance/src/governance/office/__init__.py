@@ -1,0 +1,1 @@
+"""Supervision offices (督导机构): the one source of document-number abbreviations."""

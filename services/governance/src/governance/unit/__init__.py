@@ -1,0 +1,1 @@
+"""Supervised units that are not schools: governments, departments and their responsible people."""
