@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from accountability.db import kit
-from accountability.documents.models import Document, DocumentSequence, IssuingOffice
+from accountability.db import SCHEMA, kit
+from accountability.documents.models import Document
 from accountability.escalation.models import EscalationCase, EscalationLadder, EscalationStep
 from accountability.main import spec
 from accountability.notifications.models import Notification
@@ -39,6 +39,7 @@ from dudao.events.nats import STREAM, connect
 from dudao.events.relay import publish_envelope
 from dudao.http.app import create_service_app
 from dudao.ids import uuid7
+from dudao.numbering.models import DocumentSequence, IssuingOffice
 from dudao.uow import UnitOfWork
 from tests.conftest import bearer, random_school_code, serve
 from tests.kit.events.support import eventually, running
@@ -47,6 +48,13 @@ COUNTY_A, COUNTY_B, CITY = "450102", "450103", "450100"  # 兴宁区, 青秀区,
 REGION = "450000"
 # Every accountability consumer is set-based: it takes a round of events.
 HANDLERS = {c.event_type: c.handle_many for c in spec.consumers if c.handle_many is not None}
+
+
+@pytest.fixture(scope="session")
+def engine(engine: AsyncEngine) -> AsyncEngine:
+    """The suite's engine with the kit's schemaless tables (numbering's) in accountability's schema, as the
+    service's own engine has them."""
+    return engine.execution_options(schema_translate_map={None: SCHEMA})
 
 
 @pytest.fixture(scope="session")

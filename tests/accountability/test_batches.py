@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from accountability.db import kit
-from accountability.documents.models import Document, DocumentKind, DocumentSequence
+from accountability.documents.models import Document, DocumentKind
 from accountability.escalation.models import EscalationCase, EscalationStep
 from dudao.clock import Clock
 from dudao.config import Settings
@@ -27,6 +27,7 @@ from dudao.contracts.rectification import EscalationStepTaken
 from dudao.db import create_engine, session_factory
 from dudao.events.catalog import Event
 from dudao.ids import uuid7
+from dudao.numbering.models import DocumentSequence
 from tests.accountability.conftest import (
     HANDLERS,
     Desk,

@@ -9,6 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accountability.main import spec
 from dudao.config import Settings
+from dudao.contracts.governance import (
+    DutyEvaluationConcluded,
+    DutyEvaluationRoundPublished,
+    EmergencyReportOverdue,
+    FilingMissing,
+    SupervisionOfficeRecorded,
+)
 from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import ORIGINS
 from dudao.ids import uuid7
@@ -30,8 +37,15 @@ KINDS = ("opened", "due_soon", "overdue", "rejected", "accepted", "closed", "reo
 def test_one_durable_consumer_per_origin_and_kind() -> None:
     expected = {f"dudao.{origin}.rectification.{kind}.v1" for origin in ORIGINS for kind in KINDS}
     expected.add(SchoolVisitsBehind.event_type)
+    # Governance's facts, and its office records (the abbreviations of the document numbers).
+    expected |= {
+        DutyEvaluationConcluded.event_type,
+        DutyEvaluationRoundPublished.event_type,
+        FilingMissing.event_type,
+        EmergencyReportOverdue.event_type,
+        SupervisionOfficeRecorded.event_type,
+    }
     assert {c.event_type for c in spec.consumers} == expected
-    assert spec.consumers[-1].durable == "accountability-inspection-visits-behind"
     durables = [c.durable for c in spec.consumers]
     assert len(set(durables)) == len(durables) == len(expected)
     assert all(re.fullmatch(r"[A-Za-z0-9_-]+", d) for d in durables)

@@ -10,11 +10,12 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accountability.documents.models import Document, DocumentKind, DocumentSequence
+from accountability.documents.models import Document, DocumentKind
 from accountability.escalation.models import VisitsBehindFact
 from dudao.config import Settings
 from dudao.contracts.rectification import EscalationStepTaken
 from dudao.db import session_factory
+from dudao.numbering.models import DocumentSequence
 from tests.accountability.conftest import (
     CITY,
     COUNTY_A,

@@ -419,3 +419,33 @@ def drop_rectification_tables_v1(schema: str) -> None:
     op.drop_table("rectification", schema=schema)
     op.drop_table("finding", schema=schema)
     op.drop_table("evidence_file", schema=schema)
+
+
+def create_numbering_tables_v1(schema: str) -> None:
+    """Document numbering: the gapless sequences and the issuing offices projected from governance."""
+    op.create_table(
+        "document_sequence",
+        sa.Column("office_division", sa.String(length=6), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("last_serial", sa.Integer(), nullable=False),
+        sa.CheckConstraint("last_serial >= 1", name=op.f("ck_document_sequence_last_serial_positive")),
+        sa.PrimaryKeyConstraint("office_division", "kind", "year", name=op.f("pk_document_sequence")),
+        schema=schema,
+    )
+    op.create_table(
+        "issuing_office",
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("abbreviation", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("version >= 0", name=op.f("ck_issuing_office_version_not_negative")),
+        sa.PrimaryKeyConstraint("division_code", name=op.f("pk_issuing_office")),
+        schema=schema,
+    )
+
+
+def drop_numbering_tables_v1(schema: str) -> None:
+    op.drop_table("issuing_office", schema=schema)
+    op.drop_table("document_sequence", schema=schema)

@@ -3,11 +3,13 @@
 ``uvicorn accountability.main:app``
 """
 
+from accountability.consequences import handlers as consequence_handlers
 from accountability.db import SCHEMA, Base, kit
 from accountability.documents.endpoints import router as documents_router
 from accountability.escalation import handlers as escalation_handlers
 from accountability.escalation.endpoints import router as escalation_router
 from accountability.notifications.endpoints import router as notifications_router
+from dudao import numbering
 from dudao.http.app import create_service_app
 from dudao.service import ServiceSpec
 
@@ -22,7 +24,12 @@ spec = ServiceSpec(
     metadata=Base.metadata,
     kit=kit,
     routers=[escalation_router, documents_router, notifications_router],
-    consumers=escalation_handlers.CONSUMERS,
+    consumers=[
+        *escalation_handlers.CONSUMERS,
+        *consequence_handlers.CONSUMERS,
+        *numbering.consumers("accountability"),
+    ],
+    kit_models=[numbering.only_these_tables()],
 )
 
 app = create_service_app(spec)

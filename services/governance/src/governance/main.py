@@ -4,6 +4,7 @@ evaluation of governments, special and emergency supervision, dropout control; h
 ``uvicorn governance.main:app``
 """
 
+from dudao import numbering
 from dudao.apikeys.endpoints import router as api_keys_router
 from dudao.calendar.endpoints import router as calendar_router
 from dudao.db import KitModel
@@ -33,7 +34,7 @@ spec = ServiceSpec(
         evidence_router,
         *rectifications.routers,
     ],
-    consumers=[*rectifications.consumers],
+    consumers=[*numbering.consumers("governance"), *rectifications.consumers],
     jobs=[*rectifications.jobs],
     kit_models=[KitModel.metadata],
 )

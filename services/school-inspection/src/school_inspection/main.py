@@ -1,5 +1,6 @@
 """School inspection (督学): schools, inspectors, zones, visits. ``uvicorn school_inspection.main:app``."""
 
+from dudao import numbering
 from dudao.db import KitModel
 from dudao.evidence.endpoints import router as evidence_router
 from dudao.http.app import create_service_app
@@ -42,7 +43,7 @@ spec = ServiceSpec(
         draw_router,
         cycle_router,
     ],
-    consumers=rectifications.consumers,
+    consumers=[*rectifications.consumers, *numbering.consumers("school-inspection")],
     jobs=[*rectifications.jobs, *visit_scheduled.jobs()],
     kit_models=[KitModel.metadata],
 )

@@ -291,8 +291,10 @@ class EscalationStepTaken(Event):
     rectification_id: str | None
     step_index: int
     step_kind: StepKind
-    # visits_behind: a school's routine visits fell short by a semester's end (SchoolVisitsBehind)
-    reason: Literal["overdue", "rejected", "manual", "visits_behind"]
+    # visits_behind: a school's routine visits fell short by a semester's end (SchoolVisitsBehind);
+    # duty_evaluation: a failed duty evaluation (DutyEvaluationConcluded); report_overdue: an emergency
+    # supervision's first report came late (EmergencyReportOverdue). Neither is on a rectification.
+    reason: Literal["overdue", "rejected", "manual", "visits_behind", "duty_evaluation", "report_overdue"]
     document_number: str | None
     new_deadline: date | None
 

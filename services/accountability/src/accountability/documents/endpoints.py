@@ -10,7 +10,6 @@ from fastapi import Depends, Path, Query, Response
 from accountability.documents import service
 from accountability.documents.models import DocumentKind
 from accountability.documents.schemas import (
-    AbbreviationUpdate,
     DecisionCreate,
     DocumentPage,
     DocumentRead,
@@ -109,24 +108,9 @@ async def publish_circular(document_id: UUID, uow: UoW, who: Office) -> Document
 async def get_issuing_office(
     division_code: DivisionPath, uow: UoW, _: CurrentPrincipal, rt: Annotated[Runtime, Depends(runtime)]
 ) -> IssuingOfficeRead:
-    """The abbreviation (机关代字) an office's document numbers start with."""
+    """The abbreviation (机关代字) an office's document numbers start with. Governance records the offices and
+    their abbreviations (the one source); accountability only reads what governance published."""
     return await service.issuing_office(uow, rt.divisions, division_code)
-
-
-@router.put(
-    "/v1/issuing-offices/{division_code}",
-    response_model=IssuingOfficeRead,
-    responses=problems(service.DivisionOutsideJurisdiction, InvalidDivisionCode),
-)
-async def set_issuing_office(
-    division_code: DivisionPath,
-    body: AbbreviationUpdate,
-    uow: UoW,
-    who: Office,
-    rt: Annotated[Runtime, Depends(runtime)],
-) -> IssuingOfficeRead:
-    """Set an office's abbreviation; numbers issued from now on use it. Two offices cannot share one."""
-    return await service.set_abbreviation(uow, who, rt.divisions, division_code, body)
 
 
 @router.get("/v1/public/documents", response_model=PublicDocumentPage, tags=["public"])

@@ -25,6 +25,19 @@ class DocumentKind(StrEnum):
     INTERVIEW = "interview"  # 约谈
     CIRCULAR = "circular"  # 通报
     ACCOUNTABILITY_DECISION = "accountability_decision"  # 问责决定
+    COMMENDATION = "commendation"  # 表彰: an excellent result of a duty evaluation (item 二十一)
+    EVALUATION_RESULTS = "evaluation_results"  # a round's duty evaluation results, for 组织部门 (二十一)
+
+
+# What a step of the escalation issues; the other kinds are consequences of governance's facts.
+STEP_KINDS = frozenset(
+    {
+        DocumentKind.URGING_ORDER,
+        DocumentKind.INTERVIEW,
+        DocumentKind.CIRCULAR,
+        DocumentKind.ACCOUNTABILITY_DECISION,
+    }
+)
 
 
 class DecisionStatus(StrEnum):
@@ -171,35 +184,9 @@ class AccountabilityDecision(Base):
     __table_args__ = (CheckConstraint("NOT published OR status = 'decided'", name="published_when_decided"),)
 
 
-class DocumentSequence(Base):
-    """The last number issued per office, kind and year; incremented in the document's own transaction."""
-
-    __tablename__ = "document_sequence"
-
-    office_division: Mapped[str] = mapped_column(String(6), primary_key=True)
-    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 30), primary_key=True)
-    year: Mapped[int] = mapped_column(primary_key=True)
-    last_serial: Mapped[int]
-
-    __table_args__ = (CheckConstraint("last_serial >= 1", name="last_serial_positive"),)
-
-
-class IssuingOffice(Base):
-    """An office's own abbreviation (机关代字) for its document numbers, e.g. 桂教督."""
-
-    __tablename__ = "issuing_office"
-
-    division_code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    abbreviation: Mapped[str] = mapped_column(String(20), unique=True)
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = mapped_column(String(200))
-
-
 # The tables, for set-based writes.
 DOCUMENTS = cast(Table, Document.__table__)
 URGING_ORDERS = cast(Table, UrgingOrder.__table__)
 INTERVIEWS = cast(Table, Interview.__table__)
 CIRCULARS = cast(Table, Circular.__table__)
 DECISIONS = cast(Table, AccountabilityDecision.__table__)
-SEQUENCES = cast(Table, DocumentSequence.__table__)
-ISSUING_OFFICES = cast(Table, IssuingOffice.__table__)

@@ -61,16 +61,11 @@ class InterviewRecordCreate(StrictModel):
     )
 
 
-class AbbreviationUpdate(StrictModel):
-    abbreviation: str = Field(
-        min_length=1, max_length=20, pattern=r"^[^\s〔〕0-9]+$", description="机关代字, e.g. 桂教督"
-    )
-
-
 class IssuingOfficeRead(BaseModel):
     division_code: str
     abbreviation: str
-    default: bool = Field(description="True while the office has not set its own")
+    name: str | None = Field(description="The office's name as governance recorded it; null while it has not")
+    default: bool = Field(description="True while governance has recorded no abbreviation for the office")
 
 
 class UrgingOrderRead(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,10 +21,8 @@ from accountability.documents.models import (
     DecisionStatus,
     Document,
     DocumentKind,
-    IssuingOffice,
 )
 from accountability.documents.schemas import (
-    AbbreviationUpdate,
     DecisionCreate,
     InterviewRecordCreate,
     IssuingOfficeRead,
@@ -34,6 +31,7 @@ from accountability.documents.schemas import (
 )
 from accountability.notifications import service as notifications
 from accountability.notifications.service import Notice
+from dudao import numbering
 from dudao.auth.principal import Principal
 from dudao.clock import BUSINESS_TZ
 from dudao.divisions.tree import DivisionTree
@@ -41,15 +39,6 @@ from dudao.errors import Conflict, Forbidden, NotFound
 from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
 
-# The character of each kind in a document number: 桂教督[办]〔2026〕12号.
-KIND_CHARACTERS: dict[DocumentKind, str] = {
-    DocumentKind.URGING_ORDER: "办",
-    DocumentKind.INTERVIEW: "谈",
-    DocumentKind.CIRCULAR: "通",
-    DocumentKind.ACCOUNTABILITY_DECISION: "责",
-}
-# Offices whose conventional abbreviation is not their name's first character.
-CONVENTIONAL_ABBREVIATIONS = {"450000": "桂教督"}
 # The table of what only one kind of document has.
 DETAIL_TABLES: dict[DocumentKind, Table] = {
     DocumentKind.URGING_ORDER: URGING_ORDERS,
@@ -99,6 +88,8 @@ class Addressee:
     grounds: str  # e.g. 你单位……未在2026年5月1日前完成整改
     # The id the competent department reads its notifications under, if not its name (an office's).
     competent_department_id: str | None = None
+    # The person answerable by name and post, e.g. 张三（副区长）, where the fact names one.
+    responsible_person: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +109,7 @@ class Issue:
     office_division: str
     new_deadline: date | None
     plan: InterviewPlan
+    particulars: Sequence[str] = ()  # a round's results: one line per unit
 
 
 @dataclass(frozen=True)
@@ -157,18 +149,19 @@ async def issue_all(uow: UnitOfWork, divisions: DivisionTree, issues: Sequence[I
                 today + timedelta(days=INTERVIEW_NOTICE_DAYS), INTERVIEW_HOUR, BUSINESS_TZ
             )
             place = i.plan.place or office
+            responsible = to.responsible_person or texts.responsible_person(to.unit_name)
             # Item (十二): with the discipline inspection organ and the organisation department of its level.
             participants = [
                 office,
                 texts.discipline_organ(office_locality),
                 texts.organisation_department(office_locality),
-                texts.responsible_person(to.unit_name),
+                responsible,
             ]
             detail |= {
                 "scheduled_at": scheduled_at,
                 "place": place,
                 "participants": participants,
-                "responsible_person": texts.responsible_person(to.unit_name),
+                "responsible_person": responsible,
                 "filed_with": texts.local_authorities(locality, to.competent_department),
             }
             title, body = texts.interview(to, office, scheduled_at, place, participants, i.new_deadline)
@@ -176,6 +169,10 @@ async def issue_all(uow: UnitOfWork, divisions: DivisionTree, issues: Sequence[I
             recipients = texts.local_authorities(locality, to.competent_department)
             detail |= {"recipients": recipients, "recommendation": texts.RECOMMENDATION}
             title, body = texts.circular(to, office, recipients, i.new_deadline)
+        elif i.kind is DocumentKind.COMMENDATION:
+            title, body = texts.commendation(to, office)
+        elif i.kind is DocumentKind.EVALUATION_RESULTS:
+            title, body = texts.evaluation_results(to, office, i.particulars)
         else:
             detail |= {"status": DecisionStatus.PENDING, "persons": []}
             title, body = texts.pending_decision(to, office)
@@ -217,23 +214,10 @@ async def _numbers(
     uow: UnitOfWork, divisions: DivisionTree, series: Sequence[tuple[str, DocumentKind]]
 ) -> list[tuple[int, int, str]]:
     """The year, serial and number of each of ``series`` (an office and a kind), in order: the next
-    serials of each office, kind and business year, reserved in one statement."""
-    if not series:
-        return []
+    serials of each office, kind and business year, reserved in one statement (the kit's numbering)."""
     year = uow.clock.today().year
-    wanted = Counter((office, kind, year) for office, kind in series)
-    reserved = await repository.reserve_serials(uow.session, wanted)
-    following = {key: last - wanted[key] for key, (last, _) in reserved.items()}
-    out: list[tuple[int, int, str]] = []
-    for office, kind in series:
-        key = (office, kind, year)
-        following[key] += 1
-        own = reserved[key][1]
-        abbreviation = own if own is not None else _default_abbreviation(divisions, office)
-        out.append(
-            (year, following[key], f"{abbreviation}{KIND_CHARACTERS[kind]}〔{year}〕{following[key]}号")
-        )
-    return out
+    wanted = [numbering.Wanted(office, kind.value, year) for office, kind in series]
+    return [(n.year, n.serial, n.text) for [n] in await numbering.reserve(uow, divisions, wanted)]
 
 
 async def decide(
@@ -404,21 +388,6 @@ async def public_get(uow: UnitOfWork, divisions: DivisionTree, document_id: UUID
     return _public_read(document, divisions)
 
 
-async def abbreviation(uow: UnitOfWork, divisions: DivisionTree, division_code: str) -> IssuingOfficeRead:
-    """The office's own abbreviation, or by default 桂教督 for the region, else 〈first character〉教督."""
-    own = await repository.abbreviation(uow.session, division_code)
-    if own is not None:
-        return IssuingOfficeRead(division_code=division_code, abbreviation=own.abbreviation, default=False)
-    default = _default_abbreviation(divisions, division_code)
-    return IssuingOfficeRead(division_code=division_code, abbreviation=default, default=True)
-
-
-def _default_abbreviation(divisions: DivisionTree, division_code: str) -> str:
-    return (
-        CONVENTIONAL_ABBREVIATIONS.get(division_code) or division_name(divisions, division_code)[0] + "教督"
-    )
-
-
 def office_name(divisions: DivisionTree, division_code: str) -> str:
     """The full name of a division's supervision office, e.g. 兴宁区人民政府教育督导委员会办公室."""
     return texts.office_name(division_name(divisions, division_code))
@@ -431,30 +400,12 @@ def superior(divisions: DivisionTree, division_code: str) -> str | None:
 
 
 async def issuing_office(uow: UnitOfWork, divisions: DivisionTree, division_code: str) -> IssuingOfficeRead:
-    divisions.require(division_code)
-    return await abbreviation(uow, divisions, division_code)
-
-
-async def set_abbreviation(
-    uow: UnitOfWork, who: Principal, divisions: DivisionTree, division_code: str, body: AbbreviationUpdate
-) -> IssuingOfficeRead:
-    divisions.require(division_code)
-    if not who.can_see(division_code):
-        raise DivisionOutsideJurisdiction(f"{division_code} is outside your jurisdiction")
-    await repository.save_abbreviation(
-        uow.session,
-        IssuingOffice(
-            division_code=division_code,
-            abbreviation=body.abbreviation,
-            updated_at=uow.clock.now(),
-            updated_by=who.sub,
-        ),
+    """The abbreviation an office's numbers start with: as governance recorded it, else by default 桂教督
+    for the region and 〈first character〉教督 elsewhere."""
+    office = await numbering.issuing_office(uow, divisions, division_code)
+    return IssuingOfficeRead(
+        division_code=office.division_code,
+        abbreviation=office.abbreviation,
+        name=office.name,
+        default=office.default,
     )
-    uow.record(
-        "issuing_office.abbreviation_set",
-        "issuing_office",
-        division_code,
-        division_code,
-        abbreviation=body.abbreviation,
-    )
-    return IssuingOfficeRead(division_code=division_code, abbreviation=body.abbreviation, default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -13,6 +14,8 @@ KIND_NAMES: dict[DocumentKind, str] = {
     DocumentKind.INTERVIEW: "约谈通知",
     DocumentKind.CIRCULAR: "通报",
     DocumentKind.ACCOUNTABILITY_DECISION: "问责决定",
+    DocumentKind.COMMENDATION: "表彰决定",
+    DocumentKind.EVALUATION_RESULTS: "履行教育职责评价结果",
 }
 OPINIONS = "《关于深化新时代教育督导体制机制改革的实施意见》"
 # Item (十三): what a circular recommends about the unit's leaders.
@@ -32,6 +35,9 @@ FORM_NAMES: dict[AccountabilityForm, str] = {
 
 
 SUPERVISION_OFFICE = "supervision_office"  # the unit_kind of an office addressed as a unit (督导室)
+ORGANISATION_DEPARTMENT = "organisation_department"  # the unit_kind of a party committee's 组织部
+GRADES = {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}
+FILING_KINDS = {"work_plan": "年度工作计划", "major_matter": "重大事项", "supervision_results": "督导结果"}
 SEASONS = {"spring": "春季", "autumn": "秋季"}
 
 
@@ -64,6 +70,11 @@ def office_name(division_name: str) -> str:
 def office_id(division_code: str) -> str:
     """A supervision office as a recipient: ``office:450102``."""
     return f"office:{division_code}"
+
+
+def organisation_department_id(division_code: str) -> str:
+    """A party committee's organisation department as a recipient: ``organisation-department:450100``."""
+    return f"organisation-department:{division_code}"
 
 
 def semester(label: str) -> str:
@@ -166,3 +177,86 @@ def decision(
         f"责任人：{named}。问责和处理结果将向社会公布。\n{office}"
     )
     return f"关于对{to.unit_name}问责的决定", body
+
+
+def commendation(to: Addressed, office: str) -> tuple[str, str]:
+    body = (
+        f"{to.unit_name}：\n{to.grounds}。根据{OPINIONS}第（二十一）项，现予以表彰，"
+        f"评价结果作为对你单位领导班子和领导干部考核、奖惩的重要依据。希望你单位再接再厉，进一步履行好教育职责。\n{office}"
+    )
+    return f"关于表彰{to.unit_name}的决定", body
+
+
+def evaluation_results(to: Addressed, office: str, results: Sequence[str]) -> tuple[str, str]:
+    """A round's results for the organisation departments (item 二十一), one line per evaluated unit; the
+    grounds are the round's title."""
+    copy = f"\n抄送：{to.competent_department}" if to.competent_department else ""
+    body = (
+        f"{to.unit_name}：\n{to.grounds}已经公布。根据{OPINIONS}第（二十一）项，现将评价结果及整改情况通报如下，"
+        f"请作为对被评价单位领导班子和领导干部进行考核、奖惩的重要依据：\n"
+        + "\n".join(f"{n}. {line}" for n, line in enumerate(results, start=1))
+        + f"{copy}\n{office}"
+    )
+    return f"关于{to.grounds}结果的通报", body
+
+
+class Result(Protocol):
+    """One line of a published round of duty evaluations."""
+
+    @property
+    def unit_name(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def grade(self) -> str: ...
+    @property
+    def open_rectifications(self) -> int: ...
+
+
+def evaluation_result(r: Result) -> str:
+    """One unit's line: its score, grade and rectification status, in words."""
+    status = f"尚有{r.open_rectifications}项问题未完成整改" if r.open_rectifications else "问题已全部整改销号"
+    return f"{r.unit_name}：{r.score:g}分，{GRADES.get(r.grade, r.grade)}；{status}"
+
+
+def filing_reminder(office: str, year: int, kind: str, due_on: date) -> tuple[str, str]:
+    """What a lower office is told when an item of upward filing (二二) is missing."""
+    item = f"{year}年度{FILING_KINDS.get(kind, kind)}"
+    body = (
+        f"{office}：\n根据{OPINIONS}第（二）项，下级教育督导机构应向上级教育督导机构报告{item}。"
+        f"你单位未在{day(due_on)}前报送，请尽快报送。"
+    )
+    return f"{item}报送提醒", body
+
+
+class Concluded(Protocol):
+    """What the texts say of a concluded duty evaluation."""
+
+    @property
+    def year(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def grade(self) -> str: ...
+    @property
+    def targets_missed(self) -> list[str]: ...
+
+
+def duty_evaluation_failed(e: Concluded) -> str:
+    """Why a duty evaluation triggers accountability: its grade, and the annual targets not met."""
+    missed = f"，未完成年度目标：{'、'.join(e.targets_missed)}" if e.targets_missed else ""
+    return (
+        f"你单位在{e.year}年度履行教育职责评价中得分{e.score:g}分，评价等次为{GRADES.get(e.grade, e.grade)}"
+        f"{missed}"
+    )
+
+
+def duty_evaluation_excellent(e: Concluded) -> str:
+    return f"你单位在{e.year}年度履行教育职责评价中得分{e.score:g}分，评价等次为优秀"
+
+
+def emergency_report_overdue(incident: str, opened_at: datetime, report_due_at: datetime) -> str:
+    return (
+        f"你单位于{moment(opened_at)}启动的“{incident}”重大教育突发事件督导，"
+        f"应于{moment(report_due_at)}前报送首次督导报告，至今未报送"
+    )

@@ -26,6 +26,8 @@ class StepReason(StrEnum):
     REJECTED = "rejected"
     MANUAL = "manual"
     VISITS_BEHIND = "visits_behind"  # a school's routine visits fell short by the end of a semester
+    DUTY_EVALUATION = "duty_evaluation"  # a government's duty evaluation failed or missed targets
+    REPORT_OVERDUE = "report_overdue"  # an emergency supervision's first report came late
 
 
 class FactOutcome(StrEnum):

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from accountability.documents.models import DocumentKind
+from accountability.documents.models import STEP_KINDS, DocumentKind
 from accountability.documents.schemas import DocumentRead
 from accountability.escalation.models import CaseStatus, FactOutcome, StepReason
 from dudao.schemas import DivisionCode, StrictModel, Timestamp, enum_field
@@ -16,8 +16,17 @@ from dudao.schemas import DivisionCode, StrictModel, Timestamp, enum_field
 DeadlineDays = Annotated[int, Field(ge=1, le=365, description="Calendar days from the day of the step")]
 
 
+def _a_step(kind: DocumentKind) -> DocumentKind:
+    if kind not in STEP_KINDS:
+        raise ValueError(f"{kind.value} is not a step; use one of {', '.join(sorted(STEP_KINDS))}")
+    return kind
+
+
+StepKind = Annotated[DocumentKind, AfterValidator(_a_step)]
+
+
 class LadderStep(StrictModel):
-    kind: DocumentKind = enum_field()
+    kind: StepKind = enum_field()
     new_deadline_days: DeadlineDays | None = None
 
 
@@ -72,7 +81,7 @@ class UnitRef(StrictModel):
 class ManualStepCreate(StrictModel):
     """A step ordered by hand: on a case (``case_id``), or against a unit without a rectification."""
 
-    kind: DocumentKind = enum_field()
+    kind: StepKind = enum_field()
     grounds: str = Field(min_length=1, max_length=2000, description="Why, e.g. 你单位拒不接受教育督导")
     case_id: UUID | None = Field(default=None, strict=False)
     unit: UnitRef | None = None

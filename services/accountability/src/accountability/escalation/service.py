@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 
 from accountability.documents import service as documents
@@ -31,6 +31,8 @@ from accountability.escalation.schemas import LadderCreate, LadderStep, ManualSt
 from accountability.notifications import service as notifications
 from accountability.notifications.service import Notice
 from dudao.auth.principal import Principal, Role
+from dudao.clock import BUSINESS_TZ
+from dudao.contracts.governance import DutyEvaluationConcluded, EmergencyReportOverdue
 from dudao.contracts.inspection import SchoolVisitsBehind
 from dudao.contracts.rectification import (
     EscalationClosed,
@@ -41,6 +43,7 @@ from dudao.contracts.rectification import (
     RectificationOpened,
     RectificationOverdue,
     RectificationRejected,
+    StepKind,
 )
 from dudao.divisions.tree import DivisionTree
 from dudao.errors import Conflict, Forbidden, NotFound
@@ -129,11 +132,42 @@ async def ladder_page(
 Fact = tuple[E, UUID]  # an event, and the id of the fact it reports (derived from what it is about)
 
 
-def _kind(event: RectificationEvent) -> str:
+class CaseSubject(Protocol):
+    """What opens and moves a case: a rectification event, or a duty evaluation seen as one."""
+
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def rectification_id(self) -> str: ...
+    @property
+    def finding_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def unit_kind(self) -> str: ...
+    @property
+    def unit_name(self) -> str: ...
+    @property
+    def competent_department(self) -> str | None: ...
+    @property
+    def office_division(self) -> str: ...
+    @property
+    def division(self) -> str: ...
+    @property
+    def deadline(self) -> date: ...
+
+
+def _kind(event: CaseSubject) -> str:
     return event.event_type.split(".")[3]  # dudao.<origin>.rectification.<kind>.v1
 
 
-def _key(event: RectificationEvent) -> tuple[str, str]:
+def _key(event: CaseSubject) -> tuple[str, str]:
     return event.origin, event.rectification_id
 
 
@@ -174,7 +208,7 @@ def _ladder_for(ladders: Sequence[Ladder], category: str, division_code: str) ->
     )
 
 
-async def _cases_for(uow: UnitOfWork, events: Sequence[RectificationEvent]) -> dict[tuple[str, str], Case]:
+async def _cases_for(uow: UnitOfWork, events: Sequence[CaseSubject]) -> dict[tuple[str, str], Case]:
     """The events' cases, locked; those missing opened with the ladder that applies now.
 
     Facts may arrive in any order, so whichever comes first opens the case. A concurrent twin opening the
@@ -250,9 +284,7 @@ _OPENED_COLUMNS = (
 )
 
 
-async def _note(
-    uow: UnitOfWork, facts: Sequence[tuple[Case, RectificationEvent, UUID, FactOutcome]]
-) -> set[UUID]:
+async def _note(uow: UnitOfWork, facts: Sequence[tuple[Case, CaseSubject, UUID, FactOutcome]]) -> set[UUID]:
     """Record the facts on their cases; the ids of those not recorded before (the others are redeliveries
     of a fact under another event id: they do nothing more)."""
     now = uow.clock.now()
@@ -391,7 +423,7 @@ async def escalate(
 
 
 async def _transition(
-    uow: UnitOfWork, facts: Sequence[Fact[RectificationEvent]], to: CaseStatus, outcome: FactOutcome
+    uow: UnitOfWork, facts: Sequence[tuple[CaseSubject, UUID]], to: CaseStatus, outcome: FactOutcome
 ) -> list[Case]:
     """Move each case to status ``to`` once; the cases these facts moved."""
     cases = await _cases_for(uow, [e for e, _ in facts])
@@ -525,16 +557,17 @@ async def _take_steps(
             reason=order.reason.value,
             number=document.number,
         )
+        # A step without a rectification stands as its own case; a duty evaluation's case follows none.
+        on = case if case is not None and not _is_duty_evaluation(case) else None
         uow.emit(
             EscalationStepTaken(
                 division=step.division_code,
-                # A step ordered without a rectification stands as its own case.
                 case_id=str(case.id if case else step.id),
                 step_id=str(step.id),
-                origin=cast(Origin, case.origin) if case else None,
-                rectification_id=case.rectification_id if case else None,
+                origin=cast(Origin, on.origin) if on else None,
+                rectification_id=on.rectification_id if on else None,
                 step_index=index,
-                step_kind=order.kind.value,
+                step_kind=cast(StepKind, order.kind.value),  # a ladder's or a manual step's: STEP_KINDS
                 reason=order.reason.value,
                 document_number=document.number,
                 new_deadline=new_deadline,
@@ -719,6 +752,173 @@ async def visits_behind(
                 grounds=office.grounds,
             )
         )
+    await _take_steps(uow, divisions, orders, notices)
+    notifications.notify_all(uow, notices)
+
+
+# ---- duty evaluations of governments (二三) and emergency supervision: governance's facts
+
+DUTY_EVALUATION = "duty_evaluation"  # the category of a duty evaluation's case, and of its ladder
+_DUTY_EVALUATION_KEY = "duty-evaluation:"  # + the unit's id: the case's key in place of a rectification
+# Calendar days an urging order on a late emergency report gives: it is a matter of hours already.
+REPORT_OVERDUE_DEADLINE_DAYS = 1
+
+
+def _is_duty_evaluation(case: Case) -> bool:
+    return case.rectification_id.startswith(_DUTY_EVALUATION_KEY)
+
+
+def failed(event: DutyEvaluationConcluded) -> bool:
+    """A trigger of accountability (RULES.md §5): a fail, or an annual target not met."""
+    return event.grade == "fail" or bool(event.targets_missed)
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A concluded duty evaluation as the subject of its unit's case: one case per unit, which climbs its
+    ladder with each failed evaluation and closes with one that passes."""
+
+    event_type: str
+    origin: str
+    rectification_id: str
+    finding_id: str
+    category: str
+    severity: str
+    unit_id: str
+    unit_kind: str
+    unit_name: str
+    competent_department: str | None
+    office_division: str
+    division: str
+    deadline: date  # the day the evaluation concluded: what the case's history dates the fact by
+
+    @classmethod
+    def of(cls, event: DutyEvaluationConcluded) -> Evaluated:
+        return cls(
+            event_type=event.event_type,
+            origin=event.source_service(),
+            rectification_id=f"{_DUTY_EVALUATION_KEY}{event.unit_id}",
+            finding_id=event.evaluation_id,
+            category=DUTY_EVALUATION,
+            severity=event.grade if event.grade == "fail" or not event.targets_missed else "targets_missed",
+            unit_id=event.unit_id,
+            unit_kind=event.unit_kind,
+            unit_name=event.unit_name,
+            competent_department=None,
+            office_division=event.office_division,
+            division=event.division,
+            deadline=event.concluded_at.astimezone(BUSINESS_TZ).date(),
+        )
+
+
+async def duty_evaluations(
+    uow: UnitOfWork, divisions: DivisionTree, facts: Sequence[Fact[DutyEvaluationConcluded]]
+) -> None:
+    """A failed duty evaluation, or one whose annual targets were missed, takes the next step of its unit's
+    case, issued by the evaluating office: by the duty_evaluation ladder (data) first an interview of the
+    responsible person, then a circular. An evaluation that passes closes the unit's open case.
+
+    A unit evaluated twice in one batch (two years) is handled a fact at a time, in order."""
+    while facts:
+        first = {e.unit_id: (e, f) for e, f in reversed(facts)}  # each unit's first fact
+        now = [fact for fact in facts if first[fact[0].unit_id] == fact]
+        await _duty_evaluations(uow, divisions, now)
+        facts = [fact for fact in facts if fact not in now]
+        if facts:
+            await uow.flush()
+
+
+async def _duty_evaluations(
+    uow: UnitOfWork, divisions: DivisionTree, facts: Sequence[Fact[DutyEvaluationConcluded]]
+) -> None:
+    passed = [(Evaluated.of(e), f) for e, f in facts if not failed(e)]
+    if passed:
+        locked = await repository.lock_cases(uow.session, [_key(s) for s, _ in passed])
+        existing = {(c.origin, c.rectification_id) for c in locked}
+        await _transition(
+            uow, [(s, f) for s, f in passed if _key(s) in existing], CaseStatus.CLOSED, FactOutcome.CLOSED
+        )
+    failing = [(Evaluated.of(e), e, f) for e, f in facts if failed(e)]
+    if not failing:
+        return
+    cases = await _cases_for(uow, [s for s, _, _ in failing])
+    planned = [(s, e, f, cases[_key(s)], _next_step(cases[_key(s)])) for s, e, f in failing]
+    new = await _note(
+        uow,
+        [
+            (case, s, f, FactOutcome.LADDER_EXHAUSTED if step is None else FactOutcome.STEP_TAKEN)
+            for s, _, f, case, step in planned
+        ],
+    )
+    orders: list[StepOrder] = []
+    changed: list[Case] = []
+    for _, event, fact_id, case, step in planned:
+        if fact_id not in new:
+            continue
+        if case.status is CaseStatus.CLOSED:  # failing again after it had passed: the case goes on
+            case.status, case.closed_at = CaseStatus.OPEN, None
+            uow.record("case.reopened", "escalation_case", case.id, case.division_code, by="duty_evaluation")
+        changed.append(case)
+        if step is None:
+            continue
+        to = replace(
+            _addressee(case, texts.duty_evaluation_failed(event)),
+            responsible_person=event.responsible_person,
+        )
+        orders.append(
+            StepOrder(
+                case,
+                to,
+                event.office_division,
+                step.kind,
+                StepReason.DUTY_EVALUATION,
+                step.new_deadline_days,
+                trigger=fact_id,
+                grounds=to.grounds,
+            )
+        )
+    notices: list[Notice] = []
+    await _take_steps(uow, divisions, orders, notices)
+    for order in orders:
+        assert order.case is not None
+        order.case.ladder_position += 1
+    notifications.notify_all(uow, notices)
+    _write_cases(uow, changed)
+
+
+async def reports_overdue(
+    uow: UnitOfWork, divisions: DivisionTree, facts: Sequence[Fact[EmergencyReportOverdue]]
+) -> None:
+    """First reports of emergency supervisions came late (二三): the office above the running office
+    urges it with an urging order copied to itself (at the top, the office urges itself). The caller
+    hands over each fact once."""
+    orders: list[StepOrder] = []
+    for event, fact_id in facts:
+        running = event.office_division
+        above = documents.superior(divisions, running)
+        office = Addressee(
+            unit_id=texts.office_id(running),
+            unit_kind=texts.SUPERVISION_OFFICE,
+            unit_name=documents.office_name(divisions, running),
+            competent_department=documents.office_name(divisions, above) if above else None,
+            division_code=running,
+            case_id=None,
+            grounds=texts.emergency_report_overdue(event.incident, event.opened_at, event.report_due_at),
+            competent_department_id=texts.office_id(above) if above else None,
+        )
+        orders.append(
+            StepOrder(
+                None,
+                office,
+                above or running,
+                DocumentKind.URGING_ORDER,
+                StepReason.REPORT_OVERDUE,
+                REPORT_OVERDUE_DEADLINE_DAYS,
+                trigger=fact_id,
+                grounds=office.grounds,
+            )
+        )
+    notices: list[Notice] = []
     await _take_steps(uow, divisions, orders, notices)
     notifications.notify_all(uow, notices)
 

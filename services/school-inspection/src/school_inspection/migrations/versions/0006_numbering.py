@@ -1,0 +1,22 @@
+"""numbering: document sequences and issuing offices (the kit's), for the supervision opinions of schools
+
+Revision ID: 0006_numbering
+Revises: 0005
+"""
+
+from collections.abc import Sequence
+
+from dudao.kit_migrations import create_numbering_tables_v1, drop_numbering_tables_v1
+
+revision: str = "0006_numbering"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_numbering_tables_v1("inspection")
+
+
+def downgrade() -> None:
+    drop_numbering_tables_v1("inspection")
