@@ -1,8 +1,8 @@
-"""Governance reuses the kit's findings and rectifications: findings at governments, in its own schema."""
+"""Governance reuses the kit's findings and rectifications: findings at registered governments and
+departments, in its own schema."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from governance.db import kit
 from school_inspection.db import kit as inspection_kit
 from tests.conftest import TokenFactory, bearer
+from tests.governance.unit.support import government_of, register_department
 
 COUNTY, OTHER_COUNTY = "450105", "450108"  # 江南区, 良庆区
 
@@ -43,7 +44,7 @@ async def test_an_office_raises_a_finding_at_a_county_government(
     governance: httpx.AsyncClient, token: TokenFactory, engine: AsyncEngine
 ) -> None:
     office = bearer(token("supervision_office", division=COUNTY))
-    unit_id = f"gov-{COUNTY}-{secrets.token_hex(3)}"
+    unit_id = (await government_of(governance, office, COUNTY))["id"]
 
     response = await governance.post("/v1/findings", json=finding_at_government(unit_id), headers=office)
     assert response.status_code == 201, response.text
@@ -53,11 +54,13 @@ async def test_an_office_raises_a_finding_at_a_county_government(
 
     listed = await governance.get("/v1/rectifications", params={"unit_id": unit_id}, headers=office)
     assert listed.status_code == 200, listed.text
-    assert [item["id"] for item in listed.json()["items"]] == [created["id"]]
+    # The county's one government is shared with other tests' findings: this one is among its own.
+    assert created["id"] in [item["id"] for item in listed.json()["items"]]
+    assert {item["unit_id"] for item in listed.json()["items"]} == {unit_id}
     detail = await governance.get(f"/v1/rectifications/{created['id']}", headers=office)
     assert detail.status_code == 200, detail.text
     assert detail.json()["finding"]["unit_kind"] == "government"
-    assert detail.json()["finding"]["unit_name"] == "江南区人民政府"
+    assert detail.json()["finding"]["unit_name"] == f"{COUNTY}人民政府"  # the registered name, not the body's
 
     elsewhere = bearer(token("supervision_office", division=OTHER_COUNTY))
     hidden = await governance.get(f"/v1/rectifications/{created['id']}", headers=elsewhere)
@@ -82,7 +85,8 @@ async def test_governance_keeps_its_own_evidence_and_its_findings_name_it(
     theirs = await inspection.post("/v1/evidence", headers=office, files=photo)
     assert theirs.status_code == 201, theirs.text
 
-    body = finding_at_government(f"gov-{COUNTY}-{secrets.token_hex(3)}")
+    department = await register_department(governance, office, COUNTY)
+    body = finding_at_government(department["id"])
     named = await governance.post(
         "/v1/findings", json={**body, "evidence_ids": [ours.json()["id"]]}, headers=office
     )

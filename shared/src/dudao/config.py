@@ -16,6 +16,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dudao-development-secret-change-me-in-production"  # noqa: S105 - development default
+DEV_FIELD_ENCRYPTION_KEY = "dudao-development-field-key-change-me"
+DEV_FIELD_INDEX_KEY = "dudao-development-index-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -69,6 +71,34 @@ class Settings(BaseSettings):
     ]
     rectification_reminder_days: list[int] = [7, 1]
     rectification_reply_window_days: int = 15
+
+    # The supervision procedure (dudao.supervision, RULES.md §3).
+    supervision_min_team_size: int = Field(default=3, ge=1, description="inspectors a team needs at least")
+    supervision_notice_days: int = Field(
+        default=1, ge=1, description="days the written notice goes out before the on-site work, at least"
+    )
+    supervision_reply_window_days: int = Field(
+        default=15, ge=1, description="days a unit may reply (申辩) to the feedback"
+    )
+
+    # Field encryption of personal data (dudao.encryption), emergency supervision and dropout control.
+    field_encryption_key: SecretStr = SecretStr(DEV_FIELD_ENCRYPTION_KEY)
+    field_encryption_key_id: str = "k1"
+    field_encryption_retired_keys: dict[str, SecretStr] = Field(
+        default_factory=dict, description="key id -> key, still opening values sealed before a rotation"
+    )
+    field_index_key: SecretStr = SecretStr(DEV_FIELD_INDEX_KEY)
+    emergency_first_report_hours: int = 24
+    dropout_target_rate_permille: float = Field(
+        default=1.0, description="a county's dropout rate target (‰) where its division has none of its own"
+    )
+
+    # Upward filing (governance, 二二): the day of each year by which a lower office's work plan is due.
+    filing_work_plan_due: str = Field(
+        default="03-31",
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="month-day (MM-DD); a plan not filed by then raises a reminder",
+    )
 
     log_level: str = "INFO"
     log_json: bool = True

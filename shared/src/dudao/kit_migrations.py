@@ -449,3 +449,228 @@ def create_numbering_tables_v1(schema: str) -> None:
 def drop_numbering_tables_v1(schema: str) -> None:
     op.drop_table("issuing_office", schema=schema)
     op.drop_table("document_sequence", schema=schema)
+
+
+def _enum(schema: str, name: str, length: int, *values: str) -> sa.Enum:
+    return sa.Enum(*values, name=name, native_enum=False, length=length, schema=schema)
+
+
+def create_supervision_tables_v1(schema: str) -> None:
+    """Supervisions, their units, teams and hearings, and the projection of inspectors they check."""
+    jsonb = postgresql.JSONB(astext_type=sa.Text())
+    op.create_table(
+        "supervision",
+        sa.Column(
+            "kind",
+            _enum(
+                schema,
+                "supervisionkind",
+                20,
+                "comprehensive",
+                "special",
+                "emergency",
+                "random",
+                "unannounced",
+            ),
+            nullable=False,
+        ),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=True),
+        sa.Column("ref", sa.String(length=100), nullable=True),
+        sa.Column("plan", sa.Text(), nullable=False),
+        sa.Column("checklist", jsonb, nullable=False),
+        sa.Column("office_division", sa.String(length=6), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column(
+            "status",
+            _enum(
+                schema,
+                "supervisionstatus",
+                30,
+                "planned",
+                "notified",
+                "self_evaluation",
+                "on_site",
+                "preliminary_opinion",
+                "feedback",
+                "opinion_issued",
+                "reported",
+                "published",
+            ),
+            nullable=False,
+        ),
+        sa.Column("notice_text", sa.Text(), nullable=True),
+        sa.Column("notified_on", sa.Date(), nullable=True),
+        sa.Column("on_site_on", sa.Date(), nullable=True),
+        sa.Column("preliminary_opinion", sa.Text(), nullable=True),
+        sa.Column("preliminary_items", jsonb, nullable=False),
+        sa.Column("feedback_mode", _enum(schema, "feedbackmode", 10, "meeting", "written"), nullable=True),
+        sa.Column("feedback_on", sa.Date(), nullable=True),
+        sa.Column("feedback_text", sa.Text(), nullable=True),
+        sa.Column("feedback_attendance", jsonb, nullable=False),
+        sa.Column("reply_due", sa.Date(), nullable=True),
+        sa.Column("opinion_number", sa.String(length=60), nullable=True),
+        sa.Column("opinion_text", sa.Text(), nullable=True),
+        sa.Column("opinion_issued_on", sa.Date(), nullable=True),
+        sa.Column("report_title", sa.String(length=200), nullable=True),
+        sa.Column("report_text", sa.Text(), nullable=True),
+        sa.Column("report_approved_by", sa.String(length=200), nullable=True),
+        sa.Column("report_approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("opened_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.CheckConstraint("ends_on >= starts_on", name=op.f("ck_supervision_ends_after_start")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supervision")),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_supervision_division_code",
+        "supervision",
+        ["division_code"],
+        unique=False,
+        schema=schema,
+        postgresql_ops={"division_code": "text_pattern_ops"},
+    )
+    op.create_index("ix_supervision_updated_at", "supervision", ["updated_at", "id"], schema=schema)
+    op.create_index(
+        "ix_supervision_published",
+        "supervision",
+        ["published_at"],
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NOT NULL"),
+    )
+    op.create_table(
+        "supervision_unit",
+        sa.Column("supervision_id", sa.Uuid(), nullable=False),
+        sa.Column("unit_id", sa.String(length=100), nullable=False),
+        sa.Column(
+            "unit_kind", _enum(schema, "unitkind", 20, "school", "government", "department"), nullable=False
+        ),
+        sa.Column("unit_name", sa.String(length=200), nullable=False),
+        sa.Column("competent_department", sa.String(length=200), nullable=True),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("self_evaluation", sa.Text(), nullable=True),
+        sa.Column("self_evaluation_evidence_ids", sa.ARRAY(sa.Uuid()), nullable=False),
+        sa.Column("self_evaluated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["supervision_id"],
+            [f"{schema}.supervision.id"],
+            name=op.f("fk_supervision_unit_supervision_id_supervision"),
+        ),
+        sa.PrimaryKeyConstraint("supervision_id", "unit_id", name=op.f("pk_supervision_unit")),
+        schema=schema,
+    )
+    op.create_index("ix_supervision_unit_unit_id", "supervision_unit", ["unit_id"], schema=schema)
+    op.create_table(
+        "supervision_team_member",
+        sa.Column("supervision_id", sa.Uuid(), nullable=False),
+        sa.Column("inspector_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("role", _enum(schema, "teamrole", 10, "leader", "member"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["supervision_id"],
+            [f"{schema}.supervision.id"],
+            name=op.f("fk_supervision_team_member_supervision_id_supervision"),
+        ),
+        sa.PrimaryKeyConstraint("supervision_id", "inspector_id", name=op.f("pk_supervision_team_member")),
+        schema=schema,
+    )
+    op.create_table(
+        "supervision_hearing",
+        sa.Column("supervision_id", sa.Uuid(), nullable=False),
+        sa.Column("unit_id", sa.String(length=100), nullable=False),
+        sa.Column(
+            "heard_group", _enum(schema, "heardgroup", 10, "pupils", "parents", "teachers"), nullable=False
+        ),
+        sa.Column("heard_count", sa.Integer(), nullable=False),
+        sa.Column("heard_on", sa.Date(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.CheckConstraint("heard_count > 0", name=op.f("ck_supervision_hearing_heard_count_positive")),
+        sa.ForeignKeyConstraint(
+            ["supervision_id"],
+            [f"{schema}.supervision.id"],
+            name=op.f("fk_supervision_hearing_supervision_id_supervision"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supervision_hearing")),
+        schema=schema,
+    )
+    op.create_index(
+        op.f("ix_supervision_hearing_supervision_id"),
+        "supervision_hearing",
+        ["supervision_id"],
+        schema=schema,
+    )
+    op.create_table(
+        "supervision_inspector",
+        sa.Column("inspector_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("division_code", sa.String(length=6), nullable=False),
+        sa.Column("employment", sa.String(length=20), nullable=False),
+        sa.Column("appointed_on", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("inspector_id", name=op.f("pk_supervision_inspector")),
+        schema=schema,
+    )
+    op.create_table(
+        "supervision_inspector_term",
+        sa.Column("inspector_id", sa.Uuid(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("inspector_id", "sequence", name=op.f("pk_supervision_inspector_term")),
+        schema=schema,
+    )
+    op.create_table(
+        "supervision_inspector_training",
+        sa.Column("training_id", sa.Uuid(), nullable=False),
+        sa.Column("inspector_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("held_on", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("training_id", name=op.f("pk_supervision_inspector_training")),
+        schema=schema,
+    )
+    op.create_index(
+        op.f("ix_supervision_inspector_training_inspector_id"),
+        "supervision_inspector_training",
+        ["inspector_id"],
+        schema=schema,
+    )
+    op.create_table(
+        "supervision_inspector_tie",
+        sa.Column("inspector_id", sa.Uuid(), nullable=False),
+        sa.Column("unit_id", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("inspector_id", "unit_id", name=op.f("pk_supervision_inspector_tie")),
+        schema=schema,
+    )
+    op.create_table(
+        "supervision_inspector_ended",
+        sa.Column("inspector_id", sa.Uuid(), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("inspector_id", name=op.f("pk_supervision_inspector_ended")),
+        schema=schema,
+    )
+
+
+def drop_supervision_tables_v1(schema: str) -> None:
+    for name in (
+        "supervision_inspector_ended",
+        "supervision_inspector_tie",
+        "supervision_inspector_training",
+        "supervision_inspector_term",
+        "supervision_inspector",
+        "supervision_hearing",
+        "supervision_team_member",
+        "supervision_unit",
+        "supervision",
+    ):
+        op.drop_table(name, schema=schema)  # their indexes go with them

@@ -474,4 +474,4 @@ async def test_writes_are_audited(
     after = await counts(engine)
     # recommendation, three steps, training, the school, the assignment
     assert after["audit_log"] - before["audit_log"] == 7
-    assert after["outbox"] - before["outbox"] == 3  # appointed, school registered, assigned
+    assert after["outbox"] - before["outbox"] == 4  # appointed, trained, school registered, assigned

@@ -12,8 +12,14 @@ from dudao.evidence.endpoints import router as evidence_router
 from dudao.http.app import create_service_app
 from dudao.http.system import clock_router
 from dudao.service import ServiceSpec
+from governance.committee.endpoints import router as committees_router
 from governance.db import SCHEMA, Base, kit
+from governance.filing import scheduled as filing_jobs
+from governance.filing.endpoints import router as filings_router
+from governance.office.endpoints import router as offices_router
 from governance.rectifications import rectifications
+from governance.supervisions import supervisions
+from governance.unit.endpoints import router as units_router
 
 spec = ServiceSpec(
     name="governance",
@@ -33,9 +39,14 @@ spec = ServiceSpec(
         clock_router,
         evidence_router,
         *rectifications.routers,
+        *supervisions.routers,
+        units_router,
+        offices_router,
+        committees_router,
+        filings_router,
     ],
-    consumers=[*numbering.consumers("governance"), *rectifications.consumers],
-    jobs=[*rectifications.jobs],
+    consumers=[*numbering.consumers("governance"), *rectifications.consumers, *supervisions.consumers],
+    jobs=[*rectifications.jobs, *filing_jobs.jobs()],
     kit_models=[KitModel.metadata],
 )
 

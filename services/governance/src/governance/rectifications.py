@@ -7,8 +7,9 @@ The supervision opinions, duty evaluations and dropout control raise their findi
 from __future__ import annotations
 
 from dudao import rectification
+from governance.unit.service import resolve_unit
 
-# Findings at governments and departments, units as given.
+# Findings at registered governments and departments (a unit's own principal sees its own).
 rectifications = rectification.capability(
-    origin="governance", visibility=rectification.units_see_their_own, resolve_unit=rectification.as_given
+    origin="governance", visibility=rectification.units_see_their_own, resolve_unit=resolve_unit
 )

@@ -14,6 +14,7 @@ from school_inspection.principal.endpoints import router as principal_router
 from school_inspection.rectifications import rectifications
 from school_inspection.school.endpoints import router as school_router
 from school_inspection.self_supervision.endpoints import router as self_supervision_router
+from school_inspection.supervisions import supervisions
 from school_inspection.visit import scheduled as visit_scheduled
 from school_inspection.visit.endpoints import router as visit_router
 from school_inspection.zone.endpoints import router as zone_router
@@ -34,6 +35,7 @@ spec = ServiceSpec(
         school_router,
         evidence_router,
         *rectifications.routers,
+        *supervisions.routers,
         inspector_router,
         zone_router,
         plate_router,
@@ -43,7 +45,7 @@ spec = ServiceSpec(
         draw_router,
         cycle_router,
     ],
-    consumers=[*rectifications.consumers, *numbering.consumers("school-inspection")],
+    consumers=[*rectifications.consumers, *numbering.consumers("school-inspection"), *supervisions.consumers],
     jobs=[*rectifications.jobs, *visit_scheduled.jobs()],
     kit_models=[KitModel.metadata],
 )

@@ -104,3 +104,59 @@ class SchoolVisitsBehind(Event):
 
     def event_id(self) -> UUID:
         return derived_id(self.school_id, self.semester, self.checkpoint, "visits_behind")
+
+
+class InspectorTrainingRecorded(Event):
+    """A training of an inspector went on record (培训记录); ``division`` is the appointing office's.
+    Supervision teams need pre-service training on record (岗前培训)."""
+
+    event_type = "dudao.school-inspection.inspector.training_recorded.v1"
+    inspector_id: str
+    training_id: str
+    kind: Literal["pre_service", "collective"]
+    held_on: date
+    class_hours: int
+
+    def subject(self) -> str:
+        return self.inspector_id
+
+
+class InspectorConflictRecorded(Event):
+    """An inspector has a tie to a school that makes them recuse (回避) from it. ``unit_id`` is the school
+    as a supervised unit (its school code); ``division`` is the school's."""
+
+    event_type = "dudao.school-inspection.inspector.conflict_recorded.v1"
+    inspector_id: str
+    conflict_id: str
+    school_id: str
+    unit_id: str
+    kind: str
+
+    def subject(self) -> str:
+        return self.inspector_id
+
+
+class InspectorTermRenewed(Event):
+    """A part-time inspector was reappointed for another term (任期); ``division`` is the office's."""
+
+    event_type = "dudao.school-inspection.inspector.term_renewed.v1"
+    inspector_id: str
+    sequence: int
+    starts_on: date
+    ends_on: date
+
+    def subject(self) -> str:
+        return self.inspector_id
+
+
+class InspectorAppointmentEnded(Event):
+    """An inspector's appointment ended (an unqualified yearly review); they serve on no team from
+    ``ended_on``. ``division`` is the appointing office's."""
+
+    event_type = "dudao.school-inspection.inspector.appointment_ended.v1"
+    inspector_id: str
+    ended_on: date
+    reason: str
+
+    def subject(self) -> str:
+        return self.inspector_id

@@ -11,7 +11,14 @@ from uuid import UUID
 
 from dudao import policies
 from dudao.auth.principal import Principal
-from dudao.contracts.inspection import InspectorAppointed, ResponsibleInspectorAssigned
+from dudao.contracts.inspection import (
+    InspectorAppointed,
+    InspectorAppointmentEnded,
+    InspectorConflictRecorded,
+    InspectorTermRenewed,
+    InspectorTrainingRecorded,
+    ResponsibleInspectorAssigned,
+)
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
 from dudao.errors import Conflict, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
@@ -391,6 +398,15 @@ async def renew_term(uow: UnitOfWork, who: Principal, inspector_id: UUID, body: 
         starts_on=str(term.starts_on),
         ends_on=str(term.ends_on),
     )
+    uow.emit(
+        InspectorTermRenewed(
+            division=inspector.division_code,
+            inspector_id=str(inspector.id),
+            sequence=term.sequence,
+            starts_on=term.starts_on,
+            ends_on=term.ends_on,
+        )
+    )
     return inspector
 
 
@@ -430,6 +446,16 @@ async def record_training(
         inspector.division_code,
         kind=body.kind.value,
         class_hours=body.class_hours,
+    )
+    uow.emit(
+        InspectorTrainingRecorded(
+            division=inspector.division_code,
+            inspector_id=str(inspector.id),
+            training_id=str(record.id),
+            kind=body.kind.value,
+            held_on=record.held_on,
+            class_hours=record.class_hours,
+        )
     )
     return record
 
@@ -478,6 +504,16 @@ async def record_conflict(
         school_id=str(school.id),
         kind=body.kind.value,
     )
+    uow.emit(
+        InspectorConflictRecorded(
+            division=school.division_code,
+            inspector_id=str(inspector.id),
+            conflict_id=str(conflict.id),
+            school_id=str(school.id),
+            unit_id=school.school_code,
+            kind=body.kind.value,
+        )
+    )
     await _end_assignments(uow, inspector, "recusal", school_id=school.id)
     return conflict
 
@@ -520,6 +556,14 @@ async def record_review(
         inspector.updated_at = uow.clock.now()
         uow.record(
             "inspector.appointment_ended", "inspector", inspector.id, inspector.division_code, year=body.year
+        )
+        uow.emit(
+            InspectorAppointmentEnded(
+                division=inspector.division_code,
+                inspector_id=str(inspector.id),
+                ended_on=today,
+                reason="unqualified",
+            )
         )
         await _end_assignments(uow, inspector, "appointment_ended")
     return review

@@ -1,0 +1,22 @@
+"""supervision procedure
+
+Revision ID: 0003_supervision
+Revises: 0002
+"""
+
+from collections.abc import Sequence
+
+from dudao.kit_migrations import create_supervision_tables_v1, drop_supervision_tables_v1
+
+revision: str = "0003_supervision"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_supervision_tables_v1("governance")
+
+
+def downgrade() -> None:
+    drop_supervision_tables_v1("governance")
