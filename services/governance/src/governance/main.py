@@ -14,10 +14,14 @@ from dudao.http.system import clock_router
 from dudao.service import ServiceSpec
 from governance.committee.endpoints import router as committees_router
 from governance.db import SCHEMA, Base, kit
+from governance.dropout.endpoints import router as dropout_router
+from governance.evaluation.endpoints import router as evaluation_router
 from governance.filing import scheduled as filing_jobs
 from governance.filing.endpoints import router as filings_router
 from governance.office.endpoints import router as offices_router
 from governance.rectifications import rectifications
+from governance.special import scheduled as special_jobs
+from governance.special.endpoints import router as special_router
 from governance.supervisions import supervisions
 from governance.unit.endpoints import router as units_router
 
@@ -44,9 +48,12 @@ spec = ServiceSpec(
         offices_router,
         committees_router,
         filings_router,
+        special_router,
+        dropout_router,
+        evaluation_router,
     ],
     consumers=[*numbering.consumers("governance"), *rectifications.consumers, *supervisions.consumers],
-    jobs=[*rectifications.jobs, *filing_jobs.jobs()],
+    jobs=[*rectifications.jobs, *special_jobs.jobs(), *filing_jobs.jobs()],
     kit_models=[KitModel.metadata],
 )
 
