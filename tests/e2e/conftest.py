@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dudao.dev.demo import eventually
+from dudao.dev.calls import eventually
 from tests.conftest import Infra
 
 __all__ = ["Suite", "eventually"]

@@ -2,15 +2,16 @@
 
 A finding at a school is not rectified in time; the clock moves forward; accountability issues an
 urging order, then an interview, then a circular; the school reports, the inspector accepts and the
-case closes. The end-to-end tests drive the same ``Loop``.
+case closes. Then the governance act: a county government fails its duty evaluation, the review's
+opinion opens a rectification that passes its deadline, and the result is published. The end-to-end
+tests drive the same ``Loop`` and ``DutyEvaluation``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -18,25 +19,10 @@ import httpx
 
 from dudao.auth.tokens import issue_dev_token
 from dudao.config import Settings
+from dudao.dev.calls import TokenFactory, advance_clock, bearer, eventually, ok
+from dudao.dev.duty_evaluation import DutyEvaluation
 
 COUNTY = "450102"  # 兴宁区, Nanning
-TokenFactory = Callable[..., str]
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, within: float, interval: float = 0.25) -> Any:
-    """Poll ``check`` until it returns something truthy, and return that."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not done within {within} s")
-        await asyncio.sleep(interval)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 class Loop:
@@ -75,34 +61,19 @@ class Loop:
                 "deadline": {"days": days, "kind": "calendar"},
             },
         )
-        _ok(response, 201)
+        ok(response, 201)
         body: dict[str, Any] = response.json()
         self.rectification_id = body["id"]
         return body
 
     async def advance(self, days: int) -> date:
-        """Move every process's clock forward and wait until all of them see it."""
-        moved = await self.client.post(
-            self.url("governance", "/v1/clock/advance"), headers=self.admin, json={"days": days}
-        )
-        _ok(moved, 200)
-        target = date.fromisoformat(moved.json()["business_date"])
-
-        async def everyone_moved() -> bool:
-            for service in self.urls:
-                seen = await self.client.get(self.url(service, "/v1/clock"), headers=self.admin)
-                if date.fromisoformat(seen.json()["business_date"]) < target:
-                    return False
-            return True
-
-        await eventually(everyone_moved, within=10)
-        return target
+        return await advance_clock(self.client, self.urls, self.admin, days)
 
     async def rectification(self) -> dict[str, Any]:
         response = await self.client.get(
             self.url("school-inspection", f"/v1/rectifications/{self.rectification_id}"), headers=self.office
         )
-        _ok(response, 200)
+        ok(response, 200)
         body: dict[str, Any] = response.json()
         return body
 
@@ -112,7 +83,7 @@ class Loop:
             headers=headers or self.office,
             params={"rectification_id": self.rectification_id},
         )
-        _ok(listed, 200)
+        ok(listed, 200)
         if not listed.json()["items"]:
             return None
         case_id = listed.json()["items"][0]["id"]
@@ -141,13 +112,13 @@ class Loop:
 
     async def report_and_accept(self) -> None:
         url = self.url("school-inspection", f"/v1/rectifications/{self.rectification_id}")
-        _ok(
+        ok(
             await self.client.post(
                 f"{url}/reports", headers=self.school, json={"text": "消防通道已清理，巡查台账见附件"}
             ),
             201,
         )
-        _ok(await self.client.post(f"{url}/accept", headers=self.office), 200)
+        ok(await self.client.post(f"{url}/accept", headers=self.office), 200)
 
     async def case_closed(self) -> dict[str, Any]:
         async def closed() -> dict[str, Any] | None:
@@ -156,14 +127,6 @@ class Loop:
 
         case: dict[str, Any] = await eventually(closed, within=30)
         return case
-
-
-def _ok(response: httpx.Response, status: int) -> None:
-    if response.status_code != status:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url} answered {response.status_code}: "
-            f"{response.text}"
-        )
 
 
 async def play(urls: Mapping[str, str], settings: Settings, say: Callable[[str], None]) -> None:
@@ -208,3 +171,46 @@ async def play(urls: Mapping[str, str], settings: Settings, say: Callable[[str],
             f"accountability: case closed after {len(case['steps'])} steps; documents "
             f"{', '.join(d['number'] for d in case['documents'])}"
         )
+        await play_duty_evaluation(urls, client, token, at)
+
+
+async def play_duty_evaluation(
+    urls: Mapping[str, str], client: httpx.AsyncClient, token: TokenFactory, at: Callable[[str], None]
+) -> None:
+    """The governance act: Liuzhou's office evaluates 柳北区's government, which fails; the review's opinion
+    opens a rectification that is not done in time."""
+    act = DutyEvaluation(urls, client, token, "450200", "450205", abbreviation="柳教督")
+    abbreviation = await act.office_recorded("柳州市人民政府教育督导委员会办公室")
+    await act.government_registered("柳州市柳北区人民政府", "王五", "副区长")
+    at(f"governance: Liuzhou's supervision office ({abbreviation}) and 柳北区人民政府 on record")
+    before = await act.document_ids()
+    inspectors = await act.inspectors_appointed()
+    scheme = await act.scheme()
+    year = await act.round_opened("柳州市县级人民政府履行教育职责评价", scheme)
+    await act.self_evaluated(scheme)
+    at(f"governance: {year} duty evaluation opened; 柳北区 filed its self-evaluation")
+    opinion = await act.reviewed(inspectors, problem="一般公共预算教育支出未做到只增不减")
+    (rectification,) = await act.rectifications()
+    at(
+        f"governance: review by a team of {len(inspectors)} inspectors; supervision opinion "
+        f"{opinion['opinion_number']}, rectify by {rectification['deadline']}"
+    )
+    concluded = await act.concluded(scheme, passing=False)
+    at(f"governance: scored {concluded['score']:.1f}, grade {concluded['grade']}")
+    (step,) = await act.documents("interview", "circular", "accountability_decision", besides=before)
+    at(f"accountability: the fail is a trigger: {step['title']} {step['number']}")
+    today = await advance_clock(client, urls, act.admin, rectification["deadline_days"] + 1)
+    at(f"clock moved: today is {today.isoformat()}; the rectification's deadline has passed")
+    (urging,) = await act.documents("urging_order", besides=before, within=60)
+    at(f"accountability: urging order {urging['number']}")
+    await act.report_published("柳北区人民政府履行教育职责督导报告", "柳北区履行教育职责总体情况……")
+    await act.round_published()
+    public = await client.get(
+        act.url("governance", "/v1/public/duty-evaluation-results"), params={"round_id": act.round_id}
+    )
+    ok(public, 200)
+    (result,) = public.json()["items"]
+    at(
+        f"public (no token): {result['unit_name']} {result['grade']}; report at "
+        f"/v1/public/supervision-reports/{act.supervision_id}"
+    )
