@@ -3,19 +3,14 @@
 ``uvicorn monitoring.main:app``
 """
 
-from dudao import rectification
 from dudao.db import KitModel
 from dudao.evidence.endpoints import router as evidence_router
 from dudao.http.app import create_service_app
 from dudao.service import ServiceSpec
 from monitoring.db import SCHEMA, Base, kit
+from monitoring.rectifications import rectifications
 from monitoring.roster import handlers as roster_handlers
 from monitoring.roster.endpoints import router as roster_router
-
-# Findings from evaluations: units as given, as the office describes them.
-rectifications = rectification.capability(
-    origin="monitoring", visibility=rectification.units_see_their_own, resolve_unit=rectification.as_given
-)
 
 spec = ServiceSpec(
     name="monitoring",

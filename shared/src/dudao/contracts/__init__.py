@@ -3,6 +3,6 @@
 One module per emitting service; importing this package registers every event type in the catalog.
 """
 
-from dudao.contracts import governance, inspection, rectification, supervision
+from dudao.contracts import governance, inspection, monitoring, rectification, supervision
 
-__all__ = ["governance", "inspection", "rectification", "supervision"]
+__all__ = ["governance", "inspection", "monitoring", "rectification", "supervision"]

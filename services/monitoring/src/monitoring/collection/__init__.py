@@ -1,0 +1,1 @@
+"""Data collection: tasks, forms, submissions, approval by level, bulk submission, the values."""

@@ -1,0 +1,1 @@
+"""The indicator library: indicator systems, data elements and their formulas, standards."""

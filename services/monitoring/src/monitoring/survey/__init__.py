@@ -1,0 +1,1 @@
+"""Satisfaction surveys (社会认可度): surveys, single-use answer links, rates."""

@@ -1,0 +1,1 @@
+"""Dynamic monitoring and early warning (动态监测 · 预警): rules, alerts and cross-checks."""
