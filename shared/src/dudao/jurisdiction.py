@@ -3,15 +3,29 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
+from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, false, or_
+from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 
 from dudao.auth.principal import Principal, Role
 from dudao.divisions.tree import Division, DivisionTree
-from dudao.errors import Forbidden
+from dudao.errors import DomainError, Forbidden
 
 S = TypeVar("S", bound=Select[Any])
+
+
+class Located(Protocol):
+    """A mapped record of one division, found by its id. (Declared as the class's attributes, the columns
+    a query names: an instance's are the plain values.)"""
+
+    id: ClassVar[Mapped[UUID]]
+    division_code: ClassVar[Mapped[str]]
+
+
+R = TypeVar("R", bound=Located)
 
 
 class DivisionOutsideJurisdiction(Forbidden):
@@ -40,6 +54,33 @@ def visible_to(
     if who.org is None:
         return stmt.where(false())
     return stmt.where(or_(*(column == who.org for column in addressees)))
+
+
+async def get_visible(
+    session: AsyncSession, who: Principal, model: type[R], record_id: UUID, *, for_update: bool = False
+) -> R | None:
+    """The record with this id if its division lies in the principal's jurisdiction; ``for_update``
+    locks it for the change that follows."""
+    stmt = visible_to(select(model), who, model.division_code).where(model.id == record_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def require_visible(
+    session: AsyncSession,
+    who: Principal,
+    model: type[R],
+    record_id: UUID,
+    missing: DomainError,
+    *,
+    for_update: bool = False,
+) -> R:
+    """``get_visible``, or ``missing`` raised: a record of another jurisdiction is one that does not exist."""
+    record = await get_visible(session, who, model, record_id, for_update=for_update)
+    if record is None:
+        raise missing
+    return record
 
 
 def listed(stmt: S, who: Principal, division_column: ColumnElement[str] | Any, within: str | None) -> S:

@@ -81,16 +81,26 @@ class UnitOfWork:
         *,
         keys: Sequence[str],
         only_newer: str | None = None,
+        violations: Mapping[str, DomainError] | None = None,
     ) -> None:
         """Insert ``rows``, or update the row already there with the same ``keys`` (with ``only_newer``, only
-        if the row brings a greater value of that version column: a stale fact never overwrites)."""
+        if the row brings a greater value of that version column: a stale fact never overwrites); a broken
+        constraint named in ``violations`` raises that error at flush."""
         self._add(bulk.write("upsert", table, rows, schema=self._in(table), keys=keys, only_newer=only_newer))
+        self._violations.update(violations or {})
 
     def update(
-        self, table: Table, rows: Iterable[Mapping[str, Any]], *, keys: Sequence[str] = ("id",)
+        self,
+        table: Table,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        keys: Sequence[str] = ("id",),
+        violations: Mapping[str, DomainError] | None = None,
     ) -> None:
-        """Set the columns each row names on the row with its ``keys`` (which the caller has locked)."""
+        """Set the columns each row names on the row with its ``keys`` (which the caller has locked); a
+        broken constraint named in ``violations`` raises that error at flush."""
         self._add(bulk.write("update", table, rows, schema=self._in(table), keys=keys))
+        self._violations.update(violations or {})
 
     def _in(self, table: Table) -> str:
         """The schema a table is written in: its own, or the service's for the kit's schemaless tables."""
@@ -172,6 +182,7 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         self._writes.clear()
+        self._violations.clear()
         self._events.clear()
         self._audit.clear()
         self._published = False

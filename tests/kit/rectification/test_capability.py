@@ -20,10 +20,12 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dudao import rectification
+from dudao.auth.principal import Principal, Role
 from dudao.clock import Clock
 from dudao.config import Settings
 from dudao.contracts.rectification import EscalationStepTaken, Origin
 from dudao.db import create_engine, session_factory
+from dudao.divisions.tree import load_tree
 from dudao.events.consumer import ConsumerRunner
 from dudao.events.envelope import CloudEvent
 from dudao.events.nats import STREAM, connect
@@ -39,6 +41,7 @@ from dudao.rectification.models import (
     Severity,
     UnitKind,
 )
+from dudao.rectification.schemas import DeadlineSpec, FindingCreate, SupervisedUnit
 from dudao.uow import UnitOfWork
 from monitoring.db import kit
 from school_inspection.main import spec as inspection_spec
@@ -175,6 +178,40 @@ async def test_the_overdue_sweep_marks_a_batch_with_one_statement(own_engine: As
     async with session_factory(own_engine)() as session:
         rows = (await session.execute(select(Rectification).where(Rectification.id.in_(due)))).scalars()
         assert all(r.overdue and r.version == 2 for r in rows)
+
+
+async def test_findings_raised_together_are_written_with_one_statement(own_engine: AsyncEngine) -> None:
+    inspector = Principal(sub="tests", name="督学", roles=frozenset({Role.INSPECTOR}), division=COUNTY)
+    bodies = [
+        FindingCreate(
+            unit=SupervisedUnit(
+                id=f"school-{n}", kind=UnitKind.SCHOOL, name=f"测试学校{n}", division_code=COUNTY
+            ),
+            origin_kind=OriginKind.SUPERVISION,
+            category="curriculum",
+            severity=Severity.MINOR,
+            description="体育课时未开足",
+            requirement="开足体育课时",
+            deadline=DeadlineSpec(days=30 + n % 2),
+        )
+        for n in range(5)
+    ]
+    async with session_factory(own_engine)() as session:
+        uow = uow_of(session)
+        with counting(own_engine) as sent:
+            raised = await monitoring.service.raise_findings(uow, inspector, load_tree(), bodies)
+            await uow.commit()
+    # Findings, rectifications, audit entries and events: one statement (calendar deadlines read nothing).
+    assert len(sent) == 1, sent
+    assert [r.finding.unit_id for r in raised] == [f"school-{n}" for n in range(5)]
+    async with session_factory(own_engine)() as session:
+        stmt = select(Rectification).where(Rectification.id.in_([r.id for r in raised]))
+        written = {r.id: r for r in (await session.execute(stmt)).scalars()}
+    assert [(written[r.id].deadline_days, written[r.id].version) for r in raised] == [
+        (30 + n % 2, 1) for n in range(5)
+    ]
+    opened = {f["data"]["rectification_id"] for f in await outbox_of(own_engine, "opened")}
+    assert opened == {str(r.id) for r in raised}
 
 
 def _step(rectification_id: UUID, index: int = 0) -> EscalationStepTaken:

@@ -12,7 +12,7 @@ from dudao.divisions.tree import DivisionTree
 from dudao.rectification.schemas import SupervisedUnit
 from dudao.uow import UnitOfWork
 from school_inspection.rectifications import rectifications
-from school_inspection.school import repository as schools
+from school_inspection.school import service as schools
 from school_inspection.school.service import SchoolNotFound, supervised_unit
 
 
@@ -25,10 +25,7 @@ async def lookup_school(
         school_id = UUID(unit_id)
     except ValueError:
         raise SchoolNotFound(f"School {unit_id} does not exist") from None
-    school = await schools.get_visible(uow.session, who, school_id)
-    if school is None:
-        raise SchoolNotFound(f"School {unit_id} does not exist")
-    return supervised_unit(school, None)
+    return supervised_unit(await schools.get(uow, who, school_id), None)
 
 
 supervisions = supervision.capability(

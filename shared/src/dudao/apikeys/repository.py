@@ -19,15 +19,6 @@ async def add(session: AsyncSession, key: ApiKey) -> ApiKey:
     return key
 
 
-async def get_visible(
-    session: AsyncSession, who: Principal, key_id: UUID, *, for_update: bool = False
-) -> ApiKey | None:
-    stmt = visible_to(select(ApiKey), who, ApiKey.division_code).where(ApiKey.id == key_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
     return (await session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))).scalar_one_or_none()
 

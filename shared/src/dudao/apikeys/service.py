@@ -12,6 +12,7 @@ from dudao.auth.principal import Principal
 from dudao.common.models import ApiKey
 from dudao.divisions.tree import level_of
 from dudao.errors import Conflict, InvalidInput, NotFound
+from dudao.jurisdiction import require_visible
 from dudao.uow import UnitOfWork
 
 ROTATION_GRACE = timedelta(hours=24)
@@ -79,10 +80,8 @@ async def issue(
 
 
 async def _visible(uow: UnitOfWork, who: Principal, key_id: UUID) -> ApiKey:
-    key = await repository.get_visible(uow.session, who, key_id, for_update=True)
-    if key is None:
-        raise ApiKeyNotFound(f"API key {key_id} does not exist")
-    return key
+    missing = ApiKeyNotFound(f"API key {key_id} does not exist")
+    return await require_visible(uow.session, who, ApiKey, key_id, missing, for_update=True)
 
 
 async def revoke(uow: UnitOfWork, who: Principal, key_id: UUID) -> ApiKey:

@@ -18,13 +18,6 @@ async def add(session: AsyncSession, evidence: EvidenceFile) -> None:
     await session.execute(insert(EvidenceFile).values({c: getattr(evidence, c) for c in _COLUMNS}))
 
 
-async def get_visible(session: AsyncSession, who: Principal, evidence_id: UUID) -> EvidenceFile | None:
-    stmt = visible_to(select(EvidenceFile), who, EvidenceFile.division_code).where(
-        EvidenceFile.id == evidence_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def count_visible(session: AsyncSession, who: Principal, ids: list[UUID]) -> int:
     stmt = visible_to(select(func.count()).select_from(EvidenceFile), who, EvidenceFile.division_code)
     return (await session.execute(stmt.where(EvidenceFile.id.in_(ids)))).scalar_one()

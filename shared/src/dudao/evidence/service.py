@@ -10,6 +10,7 @@ from dudao.errors import DomainError, InvalidInput, NotFound
 from dudao.evidence import repository
 from dudao.evidence.models import EvidenceFile
 from dudao.ids import uuid7
+from dudao.jurisdiction import require_visible
 from dudao.storage import StoredFile
 from dudao.uow import UnitOfWork
 
@@ -76,10 +77,8 @@ async def record(
 
 
 async def get(uow: UnitOfWork, who: Principal, evidence_id: UUID) -> EvidenceFile:
-    evidence = await repository.get_visible(uow.session, who, evidence_id)
-    if evidence is None:
-        raise EvidenceNotFound(f"Evidence {evidence_id} does not exist")
-    return evidence
+    missing = EvidenceNotFound(f"Evidence {evidence_id} does not exist")
+    return await require_visible(uow.session, who, EvidenceFile, evidence_id, missing)
 
 
 async def require_usable(uow: UnitOfWork, who: Principal, ids: Collection[UUID]) -> None:

@@ -43,7 +43,7 @@ S = TypeVar("S", bound=Select[Any])
 # Which rectifications of its jurisdiction a principal sees: a condition on them, or None for all.
 Visibility = Callable[[Principal], ColumnElement[bool] | None]
 
-# The tables, for the set-wise statements of the timed jobs.
+# The tables, for the set-wise writes.
 R = cast(Table, Rectification.__table__)
 F = cast(Table, Finding.__table__)
 REMINDER = cast(Table, RectificationReminder.__table__)
@@ -92,10 +92,11 @@ def facts_of(row: Any) -> dict[str, Any]:
     return facts
 
 
-async def add(session: AsyncSession, finding: Finding, rectification: Rectification) -> Rectification:
-    session.add_all([finding, rectification])
-    await session.flush()
-    return rectification
+def add(uow: UnitOfWork, findings: list[dict[str, Any]], rectifications: list[dict[str, Any]]) -> None:
+    """Findings and their rectifications, one statement per table (which may be joined into one: a foreign
+    key is checked at the statement's end)."""
+    uow.insert(F, findings)
+    uow.insert(R, rectifications)
 
 
 async def get_visible(

@@ -22,6 +22,7 @@ from dudao.evidence import service as evidence
 from dudao.ids import uuid7
 from dudao.rectification import repository
 from dudao.rectification.models import (
+    DeadlineKind,
     Finding,
     Recheck,
     RecheckResult,
@@ -148,62 +149,92 @@ class Rectifications:
     async def raise_finding(
         self, uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: FindingCreate
     ) -> Rectification:
-        divisions.require(body.unit.division_code)
-        if not who.can_see(body.unit.division_code):
-            raise OutsideJurisdiction(f"{body.unit.division_code} is outside your jurisdiction")
-        await evidence.require_usable(uow, who, body.evidence_ids)
+        [rectification] = await self.raise_findings(uow, who, divisions, [body])
+        return rectification
+
+    async def raise_findings(
+        self, uow: UnitOfWork, who: Principal, divisions: DivisionTree, bodies: Sequence[FindingCreate]
+    ) -> list[Rectification]:
+        """Findings with their rectifications, written at flush or commit with one statement per table,
+        each with its audit entry and ``opened`` event. The rectifications come back as written (with
+        their findings), not yet in the session."""
+        for code in dict.fromkeys(b.unit.division_code for b in bodies):
+            divisions.require(code)
+            if not who.can_see(code):
+                raise OutsideJurisdiction(f"{code} is outside your jurisdiction")
+        await evidence.require_usable(uow, who, [i for b in bodies for i in b.evidence_ids])
         now = uow.clock.now()
         office = who.division
-        started_on, deadline, provisional = await _deadline(uow, body.deadline, office)
-        finding = Finding(
-            id=uuid7(),
-            origin_kind=body.origin_kind,
-            origin_ref=body.origin_ref,
-            category=body.category,
-            severity=body.severity,
-            description=body.description,
-            evidence_ids=body.evidence_ids,
-            unit_id=body.unit.id,
-            unit_kind=body.unit.kind,
-            unit_name=body.unit.name,
-            competent_department=body.unit.competent_department,
-            division_code=body.unit.division_code,
-            office_division=office,
-            raised_by=who.sub,
-            raised_at=now,
-        )
-        rectification = await repository.add(
-            uow.session,
-            finding,
-            Rectification(
-                id=uuid7(),
-                finding_id=finding.id,
-                finding=finding,
-                requirement=body.requirement,
-                deadline_kind=body.deadline.kind,
-                deadline_days=body.deadline.days,
-                started_on=started_on,
-                deadline=deadline,
-                provisional_deadline=provisional,
-                status=RectificationStatus.OPEN,
-                unit_id=body.unit.id,
-                competent_department=body.unit.competent_department,
-                division_code=body.unit.division_code,
-                office_division=office,
-                created_at=now,
-                updated_at=now,
-            ),
-        )
-        uow.record(
-            "finding.raised",
-            "finding",
-            finding.id,
-            finding.division_code,
-            category=finding.category,
-            unit_id=finding.unit_id,
-        )
-        self.emit(uow, "opened", rectification, requirement=rectification.requirement)
-        return rectification
+        # The calendar is read once for each deadline, however many findings share it.
+        deadlines: dict[tuple[DeadlineKind, int], tuple[date, date, bool]] = {}
+        for body in bodies:
+            key = (body.deadline.kind, body.deadline.days)
+            if key not in deadlines:
+                deadlines[key] = await _deadline(uow, body.deadline, office)
+        findings: list[dict[str, Any]] = []
+        rectifications: list[dict[str, Any]] = []
+        for body in bodies:
+            unit = body.unit
+            started_on, deadline, provisional = deadlines[body.deadline.kind, body.deadline.days]
+            findings.append(
+                {
+                    "id": uuid7(),
+                    "origin_kind": body.origin_kind,
+                    "origin_ref": body.origin_ref,
+                    "category": body.category,
+                    "severity": body.severity,
+                    "description": body.description,
+                    "evidence_ids": body.evidence_ids,
+                    "unit_id": unit.id,
+                    "unit_kind": unit.kind,
+                    "unit_name": unit.name,
+                    "competent_department": unit.competent_department,
+                    "division_code": unit.division_code,
+                    "office_division": office,
+                    "raised_by": who.sub,
+                    "raised_at": now,
+                }
+            )
+            rectifications.append(
+                {
+                    "id": uuid7(),
+                    "finding_id": findings[-1]["id"],
+                    "requirement": body.requirement,
+                    "deadline_kind": body.deadline.kind,
+                    "deadline_days": body.deadline.days,
+                    "started_on": started_on,
+                    "deadline": deadline,
+                    "provisional_deadline": provisional,
+                    "status": RectificationStatus.OPEN,
+                    "overdue_deadline": None,
+                    "escalation_level": 0,
+                    "last_step_kind": None,
+                    "unit_id": unit.id,
+                    "competent_department": unit.competent_department,
+                    "division_code": unit.division_code,
+                    "office_division": office,
+                    "closed_at": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+            )
+        repository.add(uow, findings, rectifications)
+        written = [
+            Rectification(**r, finding=Finding(**f)) for f, r in zip(findings, rectifications, strict=True)
+        ]
+        for rectification in written:
+            finding = rectification.finding
+            uow.record(
+                "finding.raised",
+                "finding",
+                finding.id,
+                finding.division_code,
+                category=finding.category,
+                unit_id=finding.unit_id,
+            )
+            self.emit(uow, "opened", rectification, requirement=rectification.requirement)
+        return written
 
     async def get(
         self,

@@ -621,35 +621,34 @@ class Supervisions:
         if waiting and today <= supervision.reply_due:
             raise ReplyWindowOpen(f"{', '.join(waiting)} may reply until {supervision.reply_due}")
         self._items_of(supervision, [r.unit_id for r in body.requirements], "requirements")
-        units = {u.unit_id: u for u in supervision.units}
+        units = {
+            u.unit_id: SupervisedUnit(
+                id=u.unit_id,
+                kind=u.unit_kind,
+                name=u.unit_name,
+                division_code=u.division_code,
+                competent_department=u.competent_department,
+            )
+            for u in supervision.units
+        }
         [[number]] = await numbering.reserve(
             uow, divisions, [numbering.Wanted(supervision.office_division, "supervision_opinion", today.year)]
         )
-        rectification_ids = []
-        for requirement in body.requirements:
-            unit = units[requirement.unit_id]
-            rectification = await self.rectifications.raise_finding(
-                uow,
-                who,
-                divisions,
-                FindingCreate(
-                    unit=SupervisedUnit(
-                        id=unit.unit_id,
-                        kind=unit.unit_kind,
-                        name=unit.unit_name,
-                        division_code=unit.division_code,
-                        competent_department=unit.competent_department,
-                    ),
-                    origin_kind=OriginKind.SUPERVISION,
-                    origin_ref=str(supervision.id),
-                    category=requirement.category,
-                    severity=requirement.severity,
-                    description=requirement.description,
-                    requirement=requirement.requirement,
-                    deadline=requirement.deadline,
-                ),
+        findings = [
+            FindingCreate(
+                unit=units[requirement.unit_id],
+                origin_kind=OriginKind.SUPERVISION,
+                origin_ref=str(supervision.id),
+                category=requirement.category,
+                severity=requirement.severity,
+                description=requirement.description,
+                requirement=requirement.requirement,
+                deadline=requirement.deadline,
             )
-            rectification_ids.append(str(rectification.id))
+            for requirement in body.requirements
+        ]
+        raised = await self.rectifications.raise_findings(uow, who, divisions, findings)
+        rectification_ids = [str(r.id) for r in raised]
         self._record(
             uow, "opinion_issued", supervision, document_number=number.text, findings=len(rectification_ids)
         )

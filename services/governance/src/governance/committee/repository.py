@@ -18,7 +18,6 @@ from dudao.errors import DomainError
 from dudao.jurisdiction import listed, visible_to
 from dudao.uow import UnitOfWork
 from governance.committee.models import Committee, CommitteeMember, Liaison
-from governance.writes import update_now
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -48,11 +47,11 @@ def add(uow: UnitOfWork, table: Table, row: Mapping[str, Any], violations: Mappi
     uow.insert(table, [row], violations=violations)
 
 
-async def change(
+def change(
     uow: UnitOfWork, table: Table, row: Mapping[str, Any], violations: Mapping[str, DomainError]
 ) -> None:
-    """The row's new columns, written now (locked by the ``for_update`` read that found it)."""
-    await update_now(uow, table, [row], violations)
+    """The row's new columns (locked by the ``for_update`` read that found it)."""
+    uow.update(table, [row], violations=violations)
 
 
 async def get_visible(

@@ -20,7 +20,7 @@ from dudao.encryption import FieldCipher, mask_phone
 from dudao.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
 from dudao.ids import uuid7
-from dudao.jurisdiction import require_within
+from dudao.jurisdiction import get_visible, require_within
 from dudao.uow import UnitOfWork
 from governance.committee import repository
 from governance.committee.models import Committee, CommitteeMember
@@ -36,7 +36,7 @@ from governance.committee.schemas import (
     MemberRead,
     MemberUpdate,
 )
-from governance.office import repository as offices
+from governance.office.models import SupervisionOffice
 from governance.office.service import require_own_office
 
 PHONE, EMAIL = "governance.liaison.phone", "governance.liaison.email"  # encryption contexts
@@ -91,7 +91,7 @@ async def form(
         raise field_error(InvalidDivisionCode, "division_code", exc.detail) from None
     require_within(divisions, who, body.division_code)
     require_own_office(who, body.division_code)
-    office = await offices.get_visible(uow.session, who, body.office_id)
+    office = await get_visible(uow.session, who, SupervisionOffice, body.office_id)
     if office is None or office.division_code != body.division_code:
         raise field_error(
             UnknownOffice, "office_id", f"{body.office_id} is not the office of {body.division_code}"
@@ -131,7 +131,7 @@ async def update(
     if not changes:
         return row
     row.update(changes, version=committee.version + 1, updated_at=uow.clock.now())
-    await repository.change(uow, repository.COMMITTEES, row, {})
+    repository.change(uow, repository.COMMITTEES, row, {})
     uow.record(
         "committee.updated", "committee", committee.id, committee.division_code, changes=sorted(changes)
     )
@@ -190,7 +190,7 @@ async def update_member(
         return row
     row.update(changes, version=member.version + 1, updated_at=uow.clock.now())
     taken = MemberTaken(f"{changes.get('name')} is a member already")
-    await repository.change(uow, repository.MEMBERS, row, {repository.MEMBER_TAKEN: taken})
+    repository.change(uow, repository.MEMBERS, row, {repository.MEMBER_TAKEN: taken})
     uow.record(
         "committee_member.updated",
         "committee_member",
@@ -300,7 +300,7 @@ async def update_liaison(
     if "email" in changes:
         row["email_sealed"] = _seal(cipher, changes["email"], EMAIL)
     row.update(version=liaison.version + 1, updated_at=uow.clock.now())
-    await repository.change(uow, repository.LIAISONS, row, {})
+    repository.change(uow, repository.LIAISONS, row, {})
     uow.record("liaison.updated", "liaison", liaison.id, liaison.division_code, changes=sorted(changes))
     return liaison_read(who, cipher, row)
 

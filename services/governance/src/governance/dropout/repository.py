@@ -90,17 +90,6 @@ def add_target(uow: UnitOfWork, row: dict[str, Any], *, exists: DomainError) -> 
     uow.insert(TARGETS, [row], violations={"uq_dropout_target_division_code_year": exists})
 
 
-async def get_target(
-    session: AsyncSession, who: Principal, target_id: UUID, *, for_update: bool = False
-) -> DropoutTarget | None:
-    stmt = visible_to(select(DropoutTarget), who, DropoutTarget.division_code).where(
-        DropoutTarget.id == target_id
-    )
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 def update_target(uow: UnitOfWork, row: dict[str, Any]) -> None:
     uow.update(TARGETS, [row])
 

@@ -21,7 +21,7 @@ from dudao.encryption import FieldCipher, mask_id_number, mask_name
 from dudao.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
 from dudao.ids import uuid7
-from dudao.jurisdiction import require_within
+from dudao.jurisdiction import require_visible, require_within
 from dudao.rectification.models import OriginKind, Severity
 from dudao.rectification.schemas import DeadlineSpec, FindingCreate
 from dudao.uow import UnitOfWork
@@ -330,10 +330,8 @@ async def set_target(
 async def get_target(
     uow: UnitOfWork, who: Principal, target_id: UUID, *, for_update: bool = False
 ) -> DropoutTarget:
-    target = await repository.get_target(uow.session, who, target_id, for_update=for_update)
-    if target is None:
-        raise TargetNotFound(f"Dropout target {target_id} does not exist")
-    return target
+    missing = TargetNotFound(f"Dropout target {target_id} does not exist")
+    return await require_visible(uow.session, who, DropoutTarget, target_id, missing, for_update=for_update)
 
 
 async def update_target(
@@ -423,12 +421,12 @@ async def assess(
         raise GovernmentNotRegistered(
             f"Register the people's governments of {', '.join(unregistered)} first", counties=unregistered
         )
+    findings = [_finding(rate, units[rate.division_code]) for rate in due if rate.behind]
+    raised = await rectifications.service.raise_findings(uow, who, divisions, findings)
+    rectification_ids = {r.division_code: r.id for r in raised}
     now = uow.clock.now()
     rows: list[dict[str, Any]] = []
     for rate in due:
-        rectification_id = None
-        if rate.behind:
-            rectification_id = await _raise_finding(uow, who, divisions, rate, units[rate.division_code])
         rows.append(
             {
                 "id": uuid7(),
@@ -439,7 +437,7 @@ async def assess(
                 "rate_permille": rate.rate_permille,
                 "target_permille": rate.target_permille,
                 "behind": rate.behind,
-                "rectification_id": rectification_id,
+                "rectification_id": rectification_ids.get(rate.division_code),
                 "assessed_by": who.sub,
                 "assessed_at": now,
             }
@@ -457,32 +455,21 @@ async def assess(
     return AssessmentRun(assessed=rows, already_assessed=sorted(done), without_target=without)
 
 
-async def _raise_finding(
-    uow: UnitOfWork,
-    who: Principal,
-    divisions: DivisionTree,
-    rate: CountyRate,
-    government: SupervisedUnitRecord,
-) -> UUID:
-    rectification = await rectifications.service.raise_finding(
-        uow,
-        who,
-        divisions,
-        FindingCreate(
-            unit=as_supervised_unit(government),
-            origin_kind=OriginKind.EVALUATION,
-            origin_ref=f"dropout:{rate.division_code}:{rate.year}",
-            category="dropout_control",
-            severity=Severity.MAJOR,
-            description=(
-                f"{rate.year}年义务教育辍学率{rate.rate_permille}‰，高于控辍保学目标{rate.target_permille}‰"
-                f"（在校生{rate.enrolled_pupils}人，辍学未复学{rate.dropped_out}人）"
-            ),
-            requirement="落实控辍保学责任，逐一劝返辍学学生，将辍学率控制在目标以内",
-            deadline=DeadlineSpec(days=RECTIFICATION_DAYS),
+def _finding(rate: CountyRate, government: SupervisedUnitRecord) -> FindingCreate:
+    """The finding at a county's government whose dropout rate is behind its target."""
+    return FindingCreate(
+        unit=as_supervised_unit(government),
+        origin_kind=OriginKind.EVALUATION,
+        origin_ref=f"dropout:{rate.division_code}:{rate.year}",
+        category="dropout_control",
+        severity=Severity.MAJOR,
+        description=(
+            f"{rate.year}年义务教育辍学率{rate.rate_permille}‰，高于控辍保学目标{rate.target_permille}‰"
+            f"（在校生{rate.enrolled_pupils}人，辍学未复学{rate.dropped_out}人）"
         ),
+        requirement="落实控辍保学责任，逐一劝返辍学学生，将辍学率控制在目标以内",
+        deadline=DeadlineSpec(days=RECTIFICATION_DAYS),
     )
-    return rectification.id
 
 
 async def page_assessments(uow: UnitOfWork, who: Principal, **filters: Any) -> Sequence[DropoutAssessment]:

@@ -19,7 +19,6 @@ from dudao.jurisdiction import listed, visible_to
 from dudao.uow import UnitOfWork
 from governance.filing.models import Filing, FilingKind, FilingMissingNoticed
 from governance.office.models import SupervisionOffice
-from governance.writes import update_now
 
 TABLE = cast(Table, Filing.__table__)
 MISSING = cast(Table, FilingMissingNoticed.__table__)
@@ -30,18 +29,9 @@ def add(uow: UnitOfWork, filing: Mapping[str, Any], *, work_plan_filed: DomainEr
     uow.insert(TABLE, [filing], violations={WORK_PLAN_FILED: work_plan_filed})
 
 
-async def change(uow: UnitOfWork, filing: Mapping[str, Any]) -> None:
-    """The filing's new columns, written now (locked by ``get_visible(for_update=True)``)."""
-    await update_now(uow, TABLE, [filing], {})
-
-
-async def get_visible(
-    session: AsyncSession, who: Principal, filing_id: UUID, *, for_update: bool = False
-) -> Filing | None:
-    stmt = visible_to(select(Filing), who, Filing.division_code).where(Filing.id == filing_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+def change(uow: UnitOfWork, filing: Mapping[str, Any]) -> None:
+    """The filing's new columns (locked by the service's ``get(for_update=True)``)."""
+    uow.update(TABLE, [filing])
 
 
 async def page(

@@ -21,7 +21,7 @@ from dudao.divisions.tree import DivisionTree
 from dudao.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
 from dudao.ids import uuid7
-from dudao.jurisdiction import require_within
+from dudao.jurisdiction import require_visible, require_within
 from dudao.uow import UnitOfWork
 from governance.filing import repository
 from governance.filing.models import Filing, FilingKind, FilingStatus
@@ -128,10 +128,8 @@ async def file(uow: UnitOfWork, who: Principal, body: FilingCreate) -> dict[str,
 
 
 async def get(uow: UnitOfWork, who: Principal, filing_id: UUID, *, for_update: bool = False) -> Filing:
-    filing = await repository.get_visible(uow.session, who, filing_id, for_update=for_update)
-    if filing is None:
-        raise FilingNotFound(f"Filing {filing_id} does not exist")
-    return filing
+    missing = FilingNotFound(f"Filing {filing_id} does not exist")
+    return await require_visible(uow.session, who, Filing, filing_id, missing, for_update=for_update)
 
 
 async def decide(
@@ -155,7 +153,7 @@ async def decide(
         version=filing.version + 1,
         updated_at=now,
     )
-    await repository.change(uow, row)
+    repository.change(uow, row)
     uow.record(f"filing.{body.decision}", "filing", filing.id, filing.division_code, kind=filing.kind.value)
     return row
 
@@ -180,7 +178,7 @@ async def refile(
         version=filing.version + 1,
         updated_at=now,
     )
-    await repository.change(uow, row)
+    repository.change(uow, row)
     uow.record("filing.refiled", "filing", filing.id, filing.division_code, kind=filing.kind.value)
     return row
 

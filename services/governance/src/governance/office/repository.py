@@ -16,7 +16,6 @@ from dudao.errors import DomainError
 from dudao.jurisdiction import listed, visible_to
 from dudao.uow import UnitOfWork
 from governance.office.models import SupervisionOffice
-from governance.writes import update_now
 
 TABLE = cast(Table, SupervisionOffice.__table__)
 # The constraints a write of an office can break.
@@ -31,21 +30,10 @@ def add(uow: UnitOfWork, office: Mapping[str, Any], *, violations: Mapping[str, 
     uow.insert(TABLE, [office], violations=violations)
 
 
-async def change(
-    uow: UnitOfWork, office: Mapping[str, Any], *, violations: Mapping[str, DomainError]
-) -> None:
-    """The office's new columns, written now (its row is locked by ``get_visible(for_update=True)``)."""
-    await update_now(uow, TABLE, [office], violations)
-
-
-async def get_visible(
-    session: AsyncSession, who: Principal, office_id: UUID, *, for_update: bool = False
-) -> SupervisionOffice | None:
-    stmt = visible_to(select(SupervisionOffice), who, SupervisionOffice.division_code)
-    stmt = stmt.where(SupervisionOffice.id == office_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+def change(uow: UnitOfWork, office: Mapping[str, Any], *, violations: Mapping[str, DomainError]) -> None:
+    """The office's new columns (its row is locked by the service's ``get(for_update=True)``); the unique
+    constraints decide a taken abbreviation when written."""
+    uow.update(TABLE, [office], violations=violations)
 
 
 async def page(

@@ -19,7 +19,7 @@ from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
 from dudao.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from dudao.etag import require_match
 from dudao.ids import uuid7
-from dudao.jurisdiction import require_within
+from dudao.jurisdiction import require_visible, require_within
 from dudao.uow import UnitOfWork
 from governance.office import repository
 from governance.office.models import SupervisionOffice
@@ -103,20 +103,20 @@ async def record(
     return row
 
 
-async def get(uow: UnitOfWork, who: Principal, office_id: UUID) -> SupervisionOffice:
-    office = await repository.get_visible(uow.session, who, office_id)
-    if office is None:
-        raise OfficeNotFound(f"Supervision office {office_id} does not exist")
-    return office
+async def get(
+    uow: UnitOfWork, who: Principal, office_id: UUID, *, for_update: bool = False
+) -> SupervisionOffice:
+    missing = OfficeNotFound(f"Supervision office {office_id} does not exist")
+    return await require_visible(
+        uow.session, who, SupervisionOffice, office_id, missing, for_update=for_update
+    )
 
 
 async def update(
     uow: UnitOfWork, who: Principal, office_id: UUID, if_match: str | None, body: OfficeUpdate
 ) -> dict[str, Any]:
     """The office's next version, and its event."""
-    office = await repository.get_visible(uow.session, who, office_id, for_update=True)
-    if office is None:
-        raise OfficeNotFound(f"Supervision office {office_id} does not exist")
+    office = await get(uow, who, office_id, for_update=True)
     require_own_office(who, office.division_code)
     require_match(if_match, office.id, office.version)
     row = {c.key: getattr(office, c.key) for c in repository.TABLE.columns}
@@ -124,7 +124,7 @@ async def update(
     if not changes or all(row[k] == v for k, v in changes.items()):
         return row
     row.update(changes, version=office.version + 1, updated_at=uow.clock.now())
-    await repository.change(uow, row, violations=_violations(row["abbreviation"], office.division_code))
+    repository.change(uow, row, violations=_violations(row["abbreviation"], office.division_code))
     uow.record("supervision_office.updated", "supervision_office", office.id, office.division_code, **changes)
     uow.emit(_recorded(row))
     return row

@@ -77,17 +77,6 @@ def update_emergency(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     uow.update(EMERGENCIES, rows)
 
 
-async def get_emergency(
-    session: AsyncSession, who: Principal, emergency_id: UUID, *, for_update: bool = False
-) -> EmergencySupervision | None:
-    stmt = visible_to(select(EmergencySupervision), who, EmergencySupervision.division_code).where(
-        EmergencySupervision.id == emergency_id
-    )
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def page_emergencies(
     session: AsyncSession,
     who: Principal,

@@ -20,6 +20,7 @@ from dudao.errors import Conflict, Forbidden, InvalidInput, NotFound, field_erro
 from dudao.etag import require_match
 from dudao.evidence import service as evidence
 from dudao.ids import uuid7
+from dudao.jurisdiction import require_visible
 from dudao.supervision.models import Supervision, SupervisionKind
 from dudao.supervision.schemas import ChecklistItem, SupervisionCreate
 from dudao.uow import UnitOfWork
@@ -233,10 +234,10 @@ async def open_emergency(
 async def get_emergency(
     uow: UnitOfWork, who: Principal, emergency_id: UUID, *, for_update: bool = False
 ) -> EmergencySupervision:
-    emergency = await repository.get_emergency(uow.session, who, emergency_id, for_update=for_update)
-    if emergency is None:
-        raise EmergencyNotFound(f"Emergency supervision {emergency_id} does not exist")
-    return emergency
+    missing = EmergencyNotFound(f"Emergency supervision {emergency_id} does not exist")
+    return await require_visible(
+        uow.session, who, EmergencySupervision, emergency_id, missing, for_update=for_update
+    )
 
 
 async def page_emergencies(uow: UnitOfWork, who: Principal, **filters: Any) -> Sequence[EmergencySupervision]:

@@ -18,7 +18,6 @@ from dudao.errors import DomainError
 from dudao.jurisdiction import listed, visible_to
 from dudao.uow import UnitOfWork
 from governance.unit.models import SupervisedUnitRecord
-from governance.writes import update_now
 
 TABLE = cast(Table, SupervisedUnitRecord.__table__)
 _AS_ADDRESSEE = sql_cast(SupervisedUnitRecord.id, String)
@@ -34,9 +33,10 @@ def add(uow: UnitOfWork, units: list[dict[str, Any]], *, taken: DomainError) -> 
     )
 
 
-async def change(uow: UnitOfWork, unit: dict[str, Any], *, taken: DomainError) -> None:
-    """The unit's new columns, written now (its row is locked by ``get_visible(for_update=True)``)."""
-    await update_now(uow, TABLE, [unit], {"uq_supervised_unit_division_code_name": taken})
+def change(uow: UnitOfWork, unit: dict[str, Any], *, taken: DomainError) -> None:
+    """The unit's new columns (its row is locked by ``get_visible(for_update=True)``); a name already
+    registered in the division is ``taken`` when written."""
+    uow.update(TABLE, [unit], violations={"uq_supervised_unit_division_code_name": taken})
 
 
 async def get_visible(

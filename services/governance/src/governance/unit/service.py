@@ -204,7 +204,7 @@ async def update(
     if competent is not None:
         await _require_competent(uow, who, {competent}, "competent_department_id")
     row.update(changes, version=unit.version + 1, updated_at=uow.clock.now())
-    await repository.change(
+    repository.change(
         uow, row, taken=SupervisedUnitTaken(f"{unit.division_code} already has {changes.get('name')}")
     )
     uow.record(

@@ -59,11 +59,6 @@ async def add(session: AsyncSession, cycle: Cycle, planned: list[tuple[UUID, int
     return cycle
 
 
-async def get_visible(session: AsyncSession, who: Principal, cycle_id: UUID) -> Cycle | None:
-    stmt = visible_to(select(Cycle), who, Cycle.division_code).where(Cycle.id == cycle_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def plan_counts(session: AsyncSession, cycle_id: UUID) -> list[tuple[int, int]]:
     stmt = (
         select(CycleSchool.planned_year, func.count())

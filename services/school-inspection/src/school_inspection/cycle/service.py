@@ -16,6 +16,7 @@ from dudao.auth.principal import Principal
 from dudao.clock import BUSINESS_TZ
 from dudao.divisions.tree import DivisionTree
 from dudao.errors import Conflict, NotFound
+from dudao.jurisdiction import require_visible
 from dudao.uow import UnitOfWork
 from school_inspection.cycle import repository
 from school_inspection.cycle.models import CoverageStatus, Cycle
@@ -109,10 +110,9 @@ async def plan(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: C
 
 
 async def _visible(uow: UnitOfWork, who: Principal, cycle_id: UUID) -> Cycle:
-    cycle = await repository.get_visible(uow.session, who, cycle_id)
-    if cycle is None:
-        raise CycleNotFound(f"Cycle {cycle_id} does not exist")
-    return cycle
+    return await require_visible(
+        uow.session, who, Cycle, cycle_id, CycleNotFound(f"Cycle {cycle_id} does not exist")
+    )
 
 
 async def get(uow: UnitOfWork, who: Principal, cycle_id: UUID) -> CycleRead:

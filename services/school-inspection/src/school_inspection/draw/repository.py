@@ -32,15 +32,6 @@ async def add(session: AsyncSession, draw: Draw) -> Draw:
     return draw
 
 
-async def get_visible(
-    session: AsyncSession, who: Principal, draw_id: UUID, *, for_update: bool = False
-) -> Draw | None:
-    stmt = visible_to(select(Draw), who, Draw.division_code).where(Draw.id == draw_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def page(session: AsyncSession, who: Principal, *, after: UUID | None, limit: int) -> list[Draw]:
     stmt = visible_to(select(Draw), who, Draw.division_code).order_by(Draw.id).limit(limit)
     if after is not None:

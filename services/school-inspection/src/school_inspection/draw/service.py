@@ -12,6 +12,7 @@ from uuid import UUID
 from dudao.auth.principal import Principal
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
 from dudao.errors import Conflict, InvalidInput, NotFound, field_error
+from dudao.jurisdiction import require_visible
 from dudao.uow import UnitOfWork
 from school_inspection.draw import algorithm, repository
 from school_inspection.draw.models import Draw, DrawStatus
@@ -105,10 +106,8 @@ def recompute(draw: Draw, seed: str) -> algorithm.Outcome:
 
 
 async def get(uow: UnitOfWork, who: Principal, draw_id: UUID, *, for_update: bool = False) -> Draw:
-    draw = await repository.get_visible(uow.session, who, draw_id, for_update=for_update)
-    if draw is None:
-        raise DrawNotFound(f"Draw {draw_id} does not exist")
-    return draw
+    missing = DrawNotFound(f"Draw {draw_id} does not exist")
+    return await require_visible(uow.session, who, Draw, draw_id, missing, for_update=for_update)
 
 
 async def reveal(uow: UnitOfWork, who: Principal, draw_id: UUID, seed: str) -> Draw:

@@ -232,15 +232,6 @@ async def held_schools(
     return list((await session.execute(stmt)).all())
 
 
-async def get_assignment_visible(
-    session: AsyncSession, who: Principal, assignment_id: UUID, *, for_update: bool = False
-) -> Assignment | None:
-    stmt = visible_to(select(Assignment), who, Assignment.division_code).where(Assignment.id == assignment_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def assignments_from(
     session: AsyncSession, inspector_id: UUID, day: date, *, school_id: UUID | None = None
 ) -> list[Assignment]:

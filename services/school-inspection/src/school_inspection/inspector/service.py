@@ -22,6 +22,7 @@ from dudao.contracts.inspection import (
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
 from dudao.errors import Conflict, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
+from dudao.jurisdiction import require_visible
 from dudao.uow import UnitOfWork
 from school_inspection.inspector import repository
 from school_inspection.inspector.models import (
@@ -51,9 +52,9 @@ from school_inspection.inspector.schemas import (
     TermRenewal,
     TrainingCreate,
 )
-from school_inspection.school import repository as schools
+from school_inspection.school import service as schools
 from school_inspection.school.models import School
-from school_inspection.school.service import SchoolNotFound, require_within, visible_division
+from school_inspection.school.service import require_within, visible_division
 
 ONE_DAY = timedelta(days=1)
 STEP_ORDER = list(AppointmentStep)
@@ -484,9 +485,7 @@ async def record_conflict(
 ) -> ConflictOfInterest:
     """Record a conflict of interest; the inspector recuses from the school, whose assignment ends."""
     inspector = await _inspector(uow, who, inspector_id, for_update=True)
-    school = await schools.get_visible(uow.session, who, body.school_id)
-    if school is None:
-        raise SchoolNotFound(f"School {body.school_id} does not exist")
+    school = await schools.get(uow, who, body.school_id)
     conflict = ConflictOfInterest(
         inspector_id=inspector.id,
         school_id=school.id,
@@ -633,9 +632,7 @@ async def assign(uow: UnitOfWork, who: Principal, body: AssignmentCreate) -> Ass
     if body.ends_on is not None and body.ends_on < start:
         raise field_error(InvalidDate, "ends_on", f"{body.ends_on} is before the start {start}")
     # Locks the school, then the inspector: concurrent assignments of either wait their turn.
-    school = await schools.get_visible(uow.session, who, body.school_id, for_update=True)
-    if school is None:
-        raise SchoolNotFound(f"School {body.school_id} does not exist")
+    school = await schools.get(uow, who, body.school_id, for_update=True)
     inspector = await _inspector(uow, who, body.inspector_id, for_update=True)
     if not school.division_code.startswith(jurisdiction_prefix(inspector.division_code)):
         raise SchoolOutsideInspectorDivision(
@@ -681,9 +678,8 @@ async def assign(uow: UnitOfWork, who: Principal, body: AssignmentCreate) -> Ass
 async def end_assignment(
     uow: UnitOfWork, who: Principal, assignment_id: UUID, body: AssignmentEnd
 ) -> Assignment:
-    assignment = await repository.get_assignment_visible(uow.session, who, assignment_id, for_update=True)
-    if assignment is None:
-        raise AssignmentNotFound(f"Assignment {assignment_id} does not exist")
+    missing = AssignmentNotFound(f"Assignment {assignment_id} does not exist")
+    assignment = await require_visible(uow.session, who, Assignment, assignment_id, missing, for_update=True)
     today = uow.clock.today()
     ends_on = body.ends_on or today
     if assignment.ends_on is not None and assignment.ends_on < today:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dudao import pagination
 from dudao.auth.principal import Principal
 from dudao.errors import DomainError
-from dudao.jurisdiction import listed, visible_to
+from dudao.jurisdiction import listed
 from dudao.uow import UnitOfWork
 from school_inspection.school.models import School
 
@@ -24,15 +24,6 @@ def add(uow: UnitOfWork, school: dict[str, Any], *, code_taken: DomainError) -> 
     """Hand the school's row to the unit of work; a taken school code is ``code_taken`` when it is written
     (the unique constraint decides, race-free)."""
     uow.insert(_TABLE, [school], violations={"uq_school_school_code": code_taken})
-
-
-async def get_visible(
-    session: AsyncSession, who: Principal, school_id: UUID, *, for_update: bool = False
-) -> School | None:
-    stmt = visible_to(select(School), who, School.division_code).where(School.id == school_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def page(

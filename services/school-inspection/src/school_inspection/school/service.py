@@ -17,6 +17,7 @@ from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
 from dudao.errors import Conflict, DomainError, InvalidInput, NotFound
 from dudao.etag import require_match
 from dudao.ids import uuid7
+from dudao.jurisdiction import require_visible
 from dudao.jurisdiction import require_within as within_jurisdiction
 from dudao.rectification.models import UnitKind
 from dudao.rectification.schemas import SupervisedUnit
@@ -185,19 +186,15 @@ async def register(
     return row
 
 
-async def get(uow: UnitOfWork, who: Principal, school_id: UUID) -> School:
-    school = await repository.get_visible(uow.session, who, school_id)
-    if school is None:
-        raise SchoolNotFound(f"School {school_id} does not exist")
-    return school
+async def get(uow: UnitOfWork, who: Principal, school_id: UUID, *, for_update: bool = False) -> School:
+    missing = SchoolNotFound(f"School {school_id} does not exist")
+    return await require_visible(uow.session, who, School, school_id, missing, for_update=for_update)
 
 
 async def update(
     uow: UnitOfWork, who: Principal, school_id: UUID, if_match: str | None, body: SchoolUpdate
 ) -> School:
-    school = await repository.get_visible(uow.session, who, school_id, for_update=True)
-    if school is None:
-        raise SchoolNotFound(f"School {school_id} does not exist")
+    school = await get(uow, who, school_id, for_update=True)
     require_match(if_match, school.id, school.version)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
 from dudao.db import unique_violation
-from dudao.jurisdiction import listed, visible_to
+from dudao.jurisdiction import listed
 from school_inspection.self_supervision.models import SelfSupervisionReport as Report
 
 
@@ -24,11 +24,6 @@ async def add(session: AsyncSession, report: Report) -> Report | None:
             return None
         raise
     return report
-
-
-async def get_visible(session: AsyncSession, who: Principal, report_id: UUID) -> Report | None:
-    stmt = visible_to(select(Report), who, Report.division_code).where(Report.id == report_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def page(

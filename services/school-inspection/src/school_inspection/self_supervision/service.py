@@ -6,6 +6,7 @@ from uuid import UUID
 
 from dudao.auth.principal import Principal, Role
 from dudao.errors import Conflict, Forbidden, NotFound
+from dudao.jurisdiction import get_visible
 from dudao.uow import UnitOfWork
 from school_inspection.school import service as schools
 from school_inspection.school.models import School
@@ -94,7 +95,7 @@ async def page(
 
 
 async def get(uow: UnitOfWork, who: Principal, report_id: UUID) -> SelfSupervisionReport:
-    report = await repository.get_visible(uow.session, who, report_id)
+    report = await get_visible(uow.session, who, SelfSupervisionReport, report_id)
     if report is None or not (_overseeing(who) or who.org == report.school_code):
         raise ReportNotFound(f"Self-supervision report {report_id} does not exist")
     return report

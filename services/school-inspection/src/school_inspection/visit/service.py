@@ -17,12 +17,12 @@ from dudao.errors import InvalidInput, NotFound, field_error
 from dudao.evidence import service as evidence
 from dudao.ids import uuid7
 from dudao.rectification.models import OriginKind
-from dudao.rectification.schemas import FindingCreate
+from dudao.rectification.schemas import FindingCreate, SupervisedUnit
 from dudao.uow import UnitOfWork
 from school_inspection.rectifications import rectifications
-from school_inspection.school import repository as schools
+from school_inspection.school import service as schools
 from school_inspection.school.models import School
-from school_inspection.school.service import SchoolNotFound, supervised_unit, visible_division
+from school_inspection.school.service import supervised_unit, visible_division
 from school_inspection.visit import repository, roster
 from school_inspection.visit.models import (
     ITEM_LABELS,
@@ -96,51 +96,37 @@ def competent_department(divisions: DivisionTree, school: School) -> str | None:
     return f"{county.name}教育局" if county is not None else None
 
 
-async def _raise_finding(
-    uow: UnitOfWork,
-    who: Principal,
-    divisions: DivisionTree,
-    visit_id: UUID,
-    school: School,
-    o: ItemObservation,
-) -> UUID:
+def _finding(visit_id: UUID, unit: SupervisedUnit, o: ItemObservation) -> FindingCreate:
     assert o.raise_finding is not None
     assert o.notes is not None
     finding = o.raise_finding
-    rectification = await rectifications.service.raise_finding(
-        uow,
-        who,
-        divisions,
-        FindingCreate(
-            unit=supervised_unit(school, competent_department(divisions, school)),
-            origin_kind=OriginKind.VISIT,
-            origin_ref=str(visit_id),
-            category=finding.category,
-            severity=finding.severity,
-            description=f"{ITEM_LABELS[o.item]}：{o.notes}",
-            evidence_ids=o.evidence_ids,
-            requirement=finding.requirement,
-            deadline=finding.deadline,
-        ),
+    return FindingCreate(
+        unit=unit,
+        origin_kind=OriginKind.VISIT,
+        origin_ref=str(visit_id),
+        category=finding.category,
+        severity=finding.severity,
+        description=f"{ITEM_LABELS[o.item]}：{o.notes}",
+        evidence_ids=o.evidence_ids,
+        requirement=finding.requirement,
+        deadline=finding.deadline,
     )
-    return rectification.id
 
 
 async def record(uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: VisitCreate) -> Visit:
     """Record a visit; each problem raised as a finding opens a rectification in the same transaction."""
     now = uow.clock.now()
     _check_shape(body, now)
-    school = await schools.get_visible(uow.session, who, body.school_id)
-    if school is None:
-        raise SchoolNotFound(f"School {body.school_id} does not exist")
+    school = await schools.get(uow, who, body.school_id)
     await _check_people_and_evidence(uow, who, body, school)
     visit_id = uuid7()
     observations = sorted(body.items, key=lambda o: ITEM_ORDER[o.item])
-    rectification_ids = {
-        o.item: await _raise_finding(uow, who, divisions, visit_id, school, o)
-        for o in observations
-        if o.raise_finding is not None
-    }
+    unit = supervised_unit(school, competent_department(divisions, school))
+    raising = [o for o in observations if o.raise_finding is not None]
+    raised = await rectifications.service.raise_findings(
+        uow, who, divisions, [_finding(visit_id, unit, o) for o in raising]
+    )
+    rectification_ids = {o.item: r.id for o, r in zip(raising, raised, strict=True)}
     position = body.position
     visit = await repository.add(
         uow.session,

@@ -40,17 +40,6 @@ async def add(session: AsyncSession, zone: InspectionZone) -> InspectionZone | N
     return zone
 
 
-async def get_visible(
-    session: AsyncSession, who: Principal, zone_id: UUID, *, for_update: bool = False
-) -> InspectionZone | None:
-    stmt = visible_to(select(InspectionZone), who, InspectionZone.division_code).where(
-        InspectionZone.id == zone_id
-    )
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def page(
     session: AsyncSession, who: Principal, *, after: UUID | None, limit: int, within: str | None
 ) -> list[InspectionZone]:

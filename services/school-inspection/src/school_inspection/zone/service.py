@@ -8,11 +8,12 @@ from uuid import UUID
 from dudao.auth.principal import Principal
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
 from dudao.errors import Conflict, NotFound
+from dudao.jurisdiction import require_visible
 from dudao.uow import UnitOfWork
 from school_inspection.inspector import repository as inspectors
-from school_inspection.school import repository as schools
+from school_inspection.school import service as schools
 from school_inspection.school.models import School
-from school_inspection.school.service import SchoolNotFound, require_within, visible_division
+from school_inspection.school.service import require_within, visible_division
 from school_inspection.zone import repository
 from school_inspection.zone.models import InspectionZone, ZoneSchool
 from school_inspection.zone.schemas import ZoneCreate, ZoneSchoolAdd
@@ -65,10 +66,8 @@ async def create(
 
 
 async def get(uow: UnitOfWork, who: Principal, zone_id: UUID, *, for_update: bool = False) -> InspectionZone:
-    zone = await repository.get_visible(uow.session, who, zone_id, for_update=for_update)
-    if zone is None:
-        raise ZoneNotFound(f"Zone {zone_id} does not exist")
-    return zone
+    missing = ZoneNotFound(f"Zone {zone_id} does not exist")
+    return await require_visible(uow.session, who, InspectionZone, zone_id, missing, for_update=for_update)
 
 
 async def size_and_limit(uow: UnitOfWork, zone: InspectionZone) -> tuple[int, int]:
@@ -85,9 +84,7 @@ async def page(
 async def add_school(uow: UnitOfWork, who: Principal, zone_id: UUID, body: ZoneSchoolAdd) -> InspectionZone:
     """Put a school of the zone's county in the zone, if it is in no zone and the zone has room."""
     zone = await get(uow, who, zone_id, for_update=True)  # the lock serialises the size check
-    school = await schools.get_visible(uow.session, who, body.school_id)
-    if school is None:
-        raise SchoolNotFound(f"School {body.school_id} does not exist")
+    school = await schools.get(uow, who, body.school_id)
     if school.division_code != zone.division_code:
         raise SchoolOutsideZoneCounty(
             f"School {school.id} is in {school.division_code}, the zone in {zone.division_code}"
