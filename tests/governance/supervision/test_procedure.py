@@ -282,6 +282,42 @@ async def test_the_team_needs_three_serving_trained_inspectors(
     assert detail.json()["team"] == []
 
 
+async def test_an_inspector_tied_to_the_government_recuses_from_its_supervision(
+    governance: httpx.AsyncClient,
+    inspection: httpx.AsyncClient,
+    token: TokenFactory,
+    governance_engine: AsyncEngine,
+) -> None:
+    """School-inspection knows ties to schools only; a tie to a government is declared on the supervision."""
+    office = bearer(token("supervision_office", division=COUNTY))
+    government = await government_of(governance, office, COUNTY)
+    inspectors = await ready_team(inspection, token, governance_engine)
+    opened = await governance.post(
+        "/v1/supervisions", json=supervision_body([government["id"]]), headers=office
+    )
+    base = f"/v1/supervisions/{opened.json()['id']}"
+    recusal = {
+        "inspector_id": inspectors[1]["id"],
+        "unit_id": government["id"],
+        "kind": "near_relative",
+        "reason": "配偶系该区人民政府分管教育副区长",
+    }
+
+    elsewhere = await governance.post(
+        f"{base}/recusals", json={**recusal, "unit_id": "not-a-unit-of-it"}, headers=office
+    )
+    assert_problem(elsewhere, 422, "invalid-supervision", "unit_id")
+    recorded = await governance.post(f"{base}/recusals", json=recusal, headers=office)
+    assert recorded.status_code == 201, recorded.text
+
+    assert_problem(
+        await governance.put(f"{base}/team", json=team(inspectors), headers=office), 409, "inspector-recused"
+    )
+    other = bearer(token("supervision_office", division=OTHER_COUNTY))
+    hidden = await governance.post(f"{base}/recusals", json=recusal, headers=other)
+    assert hidden.status_code == 404, hidden.text
+
+
 async def test_bad_supervisions_name_the_field_and_write_nothing(
     governance: httpx.AsyncClient, token: TokenFactory, governance_engine: AsyncEngine
 ) -> None:

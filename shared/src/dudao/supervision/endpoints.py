@@ -29,6 +29,7 @@ from dudao.supervision.schemas import (
     PreliminaryOpinionCreate,
     PublicReport,
     PublicReportPage,
+    RecusalCreate,
     ReplyCreate,
     ReportDraft,
     SelfEvaluationCreate,
@@ -207,6 +208,18 @@ def router(supervisions: Supervisions, unit_not_found: type[DomainError] = NotFo
     ) -> SupervisionDetail:
         """The team goes on site (实地督导)."""
         return _detail(await supervisions.start_on_site(uow, who, supervision_id), response)
+
+    @routes.post(
+        "/v1/supervisions/{supervision_id}/recusals",
+        status_code=201,
+        response_model=SupervisionDetail,
+        responses=problems(*_STEP, rules.InvalidSupervision),
+    )
+    async def recuse(
+        supervision_id: UUID, body: RecusalCreate, uow: UoW, who: Office, response: Response
+    ) -> SupervisionDetail:
+        """Record that an inspector must recuse (回避) from a unit of the supervision (before on site)."""
+        return _detail(await supervisions.recuse(uow, who, supervision_id, body), response)
 
     @routes.post(
         "/v1/supervisions/{supervision_id}/hearings",

@@ -77,6 +77,16 @@ class SelfEvaluationCreate(StrictModel):
     evidence_ids: EvidenceIds = Field(default_factory=list)
 
 
+class RecusalCreate(StrictModel):
+    """A tie of an inspector to a unit of the supervision that makes them recuse (回避, RULES.md §4): a near
+    relative of the unit's head, or any other conflict of interest."""
+
+    inspector_id: Uuid
+    unit_id: UnitId
+    kind: Literal["near_relative", "other_conflict"]
+    reason: Text
+
+
 class HearingCreate(StrictModel):
     """Who was heard, as a group and a count, and what they said: no names (pupils are minors)."""
 

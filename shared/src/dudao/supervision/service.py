@@ -49,6 +49,7 @@ from dudao.supervision.schemas import (
     NoticeCreate,
     OpinionCreate,
     PreliminaryOpinionCreate,
+    RecusalCreate,
     ReplyCreate,
     ReportDraft,
     SelfEvaluationCreate,
@@ -481,6 +482,32 @@ class Supervisions:
         await self._check_team(uow, [m.inspector_id for m in supervision.team], supervision, today)
         self._record(uow, "on_site", supervision, on=str(today))
         return await self._change(uow, who, supervision, status=SupervisionStatus.ON_SITE, on_site_on=today)
+
+    async def recuse(
+        self, uow: UnitOfWork, who: Principal, supervision_id: UUID, body: RecusalCreate
+    ) -> Supervision:
+        """An inspector's tie to a unit of this supervision (回避), declared before the on-site work: from now
+        on they serve on no team supervising the unit, so a team holding them must be set again before the
+        team goes on site (where it is checked once more). The tie joins those school-inspection announces."""
+        supervision = await self.get(uow, who, supervision_id, for_update=True)
+        _by_office(who, supervision)
+        _step(supervision, *TEAM_STEPS)
+        if body.unit_id not in {u.unit_id for u in supervision.units}:
+            raise field_error(
+                InvalidSupervision, "unit_id", f"{body.unit_id} is not a unit of this supervision"
+            )
+        tie = {"inspector_id": body.inspector_id, "unit_id": body.unit_id, "kind": body.kind}
+        repository.project(uow, InspectorTie, [tie])
+        self._record(
+            uow,
+            "recusal_recorded",
+            supervision,
+            inspector_id=str(body.inspector_id),
+            unit_id=body.unit_id,
+            kind=body.kind,
+            reason=body.reason,
+        )
+        return await self._change(uow, who, supervision)
 
     async def record_hearing(
         self, uow: UnitOfWork, who: Principal, supervision_id: UUID, body: HearingCreate
