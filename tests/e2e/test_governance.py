@@ -124,7 +124,11 @@ async def test_an_excellent_city_is_commended_and_its_organisation_department_to
         reader = bearer(token("member_unit", division="450000", org=department))
 
         async def told() -> list[dict[str, Any]]:
-            listed = await client.get(act.url("accountability", "/v1/notifications"), headers=reader)
+            listed = await client.get(
+                act.url("accountability", "/v1/notifications"),
+                headers=reader,
+                params={"recipient_id": department, "limit": 200},
+            )
             assert listed.status_code == 200, listed.text
             return [n for n in listed.json()["items"] if results["number"] in n["title"]]
 
