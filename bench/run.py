@@ -28,8 +28,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import balance
 import baselines
 import escalation
+import ingest
 import schools
 import write_path
 from stack import CITY, COUNTY, Stack
@@ -46,6 +48,9 @@ REQUIRED = (
     "import_rows_per_s",
     "copy_rows_per_s",
     "import_ratio_to_copy",
+    "ingest_rows_per_s",
+    "ingest_ratio_to_copy",
+    "balance_all_counties_s",
     "list_p99_ms",
     "list_ratio",
     "projection_per_s",
@@ -197,6 +202,8 @@ def main() -> None:
                 run.phase(
                     "projection", lambda: schools.measure_projection(stack, budget=profile.projection_budget)
                 )
+                run.phase("ingest", lambda: ingest.run(stack, stack.token("supervision_office", CITY)))
+                run.phase("balance", lambda: balance.run(stack))
                 run.phase("escalation", lambda: loop(run, stack, profile))
             rss = stack.rss_by_process()
             for label, mb in sorted(rss.items()):

@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any, Literal
 
 import asyncpg
-from sqlalchemy import ARRAY, JSON, Column, String, Table
+from sqlalchemy import ARRAY, JSON, Column, Float, Numeric, String, Table
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
@@ -193,8 +193,13 @@ def _sql(shape: Shape, first: int) -> str:
 
 
 def _travels_as_text(column: Column[Any]) -> bool:
-    # JSON as its text; an array per row as its text form, since unnest would flatten a 2-D array.
-    return isinstance(column.type, JSON | ARRAY)
+    # JSON as its text; an array per row as its text form, since unnest would flatten a 2-D array;
+    # decimals as their text, which asyncpg encodes several times faster than numeric[].
+    return isinstance(column.type, JSON | ARRAY) or _decimal(column)
+
+
+def _decimal(column: Column[Any]) -> bool:
+    return isinstance(column.type, Numeric) and not isinstance(column.type, Float)
 
 
 def _ddl_type(column: Column[Any]) -> str:
@@ -223,6 +228,8 @@ def _converter(column: Column[Any]) -> Callable[[Any], Any] | None:
         return _array_literal
     if isinstance(column.type, SAEnum):
         return _enum_value
+    if _decimal(column):
+        return str
     return None
 
 

@@ -100,6 +100,14 @@ class Settings(BaseSettings):
         description="month-day (MM-DD); a plan not filed by then raises a reminder",
     )
 
+    # Satisfaction surveys (monitoring, 社会认可度): the public form and answer routes' rate limit.
+    survey_requests_per_window: int = Field(
+        default=20, ge=1, description="public survey requests a client address may make per window"
+    )
+    survey_window_seconds: int = Field(
+        default=600, ge=1, le=86_400, description="the rate limit's fixed window (a day at most)"
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 

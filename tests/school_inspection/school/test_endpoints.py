@@ -62,7 +62,7 @@ async def test_registering_a_school_commits_row_event_and_audit_before_respondin
         envelope = (
             await conn.execute(select(kit.outbox.c.envelope).order_by(kit.outbox.c.seq.desc()).limit(1))
         ).scalar_one()
-    assert envelope["type"] == "dudao.school-inspection.school.registered.v1"
+    assert envelope["type"] == "dudao.school-inspection.school.registered.v2"
     assert envelope["specversion"] == "1.0"
     assert envelope["division"] == COUNTY_A
     assert envelope["data"]["school_id"] == body["id"]

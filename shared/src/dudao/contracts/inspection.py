@@ -11,6 +11,8 @@ from dudao.ids import derived_id
 
 
 class SchoolRegistered(Event):
+    """Version 1, kept for the events already on the stream: school-inspection emits version 2."""
+
     event_type = "dudao.school-inspection.school.registered.v1"
     school_id: str
     school_code: str
@@ -23,6 +25,8 @@ class SchoolRegistered(Event):
 
 
 class SchoolUpdated(Event):
+    """Version 1, kept for the events already on the stream: school-inspection emits version 2."""
+
     event_type = "dudao.school-inspection.school.updated.v1"
     school_id: str
     school_code: str
@@ -33,6 +37,34 @@ class SchoolUpdated(Event):
 
     def subject(self) -> str:
         return self.school_id
+
+
+class _SchoolFacts(Event):
+    """What version 2 of the school events says about a school: v1's facts with its enrolment, which
+    monitoring computes balanced development over (a v1 consumer, validating with extra="forbid", would
+    refuse the new fields: hence a new version rather than new fields on v1)."""
+
+    school_id: str
+    school_code: str
+    name: str
+    school_type: str
+    ownership: str
+    enrolment: int  # the total
+    # Pupils per stage (kindergarten, primary, junior, senior, vocational); None when only the total is known.
+    enrolment_by_stage: dict[str, int] | None
+    teaching_point: bool  # a teaching point (教学点), not a complete school
+
+    def subject(self) -> str:
+        return self.school_id
+
+
+class SchoolRegisteredV2(_SchoolFacts):
+    event_type = "dudao.school-inspection.school.registered.v2"
+
+
+class SchoolUpdatedV2(_SchoolFacts):
+    event_type = "dudao.school-inspection.school.updated.v2"
+    version: int
 
 
 class InspectorAppointed(Event):

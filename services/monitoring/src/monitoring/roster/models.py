@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitoring.db import Base
@@ -24,6 +24,13 @@ class RosterSchool(Base):
     school_type: Mapped[str] = mapped_column(String(30))
     ownership: Mapped[str] = mapped_column(String(10))
     division_code: Mapped[str] = mapped_column(String(6))
+    # From version 2 of the school events (balanced development's scope and pupils): unknown (None) for a
+    # school known only from version 1; the stages are None too when only the total is known.
+    enrolment: Mapped[int | None]
+    pupils_primary: Mapped[int | None]
+    pupils_junior: Mapped[int | None]
+    pupils_senior: Mapped[int | None]
+    teaching_point: Mapped[bool] = mapped_column(server_default=false())  # 教学点
     source_version: Mapped[int]
     synced_at: Mapped[datetime]
 

@@ -17,6 +17,11 @@ class RosterSchoolRead(BaseModel):
     school_type: str
     ownership: str
     division_code: str
+    enrolment: int | None  # None: known only from an event that did not carry it
+    pupils_primary: int | None
+    pupils_junior: int | None
+    pupils_senior: int | None
+    teaching_point: bool
     synced_at: datetime
 
 

@@ -70,7 +70,8 @@ async def import_schools(file: UploadFile, uow: UoW, who: Office, rt: Rt) -> Imp
 
     The header names the columns: ``school_code, name, school_type, ownership, division_code, address``
     (required), ``enrolment, pupils_kindergarten, pupils_primary, pupils_junior, pupils_senior,
-    pupils_vocational, principal_name, principal_phone`` (optional): the columns of the export. A row
+    pupils_vocational, principal_name, principal_phone, teaching_point`` (optional; ``teaching_point`` 是/否
+    or yes/no): the columns of the export. A row
     whose school code is registered updates that school, any other registers a new one; each row is the
     school's whole record. The whole file is applied in one transaction, or, if any row is bad, nothing
     is: the 422 problem lists every bad cell as ``{row, column, reason}`` (the header is row 1).

@@ -24,7 +24,18 @@ from school_inspection.school.schemas import SchoolCreate
 
 STAGE_COLUMNS = {f"pupils_{s.value}": s for s in Stage}
 REQUIRED = ("school_code", "name", "school_type", "ownership", "division_code", "address")
-COLUMNS = (*REQUIRED, "enrolment", *STAGE_COLUMNS, "principal_name", "principal_phone")
+COLUMNS = (*REQUIRED, "enrolment", *STAGE_COLUMNS, "principal_name", "principal_phone", "teaching_point")
+# How a yes/no cell may read (教学点: 是/否); an empty cell is no.
+_YES_NO = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "是": True,
+    "false": False,
+    "no": False,
+    "0": False,
+    "否": False,
+}
 _WHOLE_NUMBERS = frozenset({"enrolment", *STAGE_COLUMNS})
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 MAX_ROWS = 100_000
@@ -167,6 +178,12 @@ def parse_row(number: int, header: list[str], cells: Sequence[Any]) -> ParsedRow
     stages = {STAGE_COLUMNS[c].value: n for c, n in numbers.items() if c in STAGE_COLUMNS}
     if stages:
         data["enrolment_by_stage"] = stages
+    teaching_point = values.get("teaching_point")
+    if teaching_point is not None:
+        if teaching_point.lower() in _YES_NO:
+            data["teaching_point"] = _YES_NO[teaching_point.lower()]
+        else:
+            errors.append(RowError(number, "teaching_point", f"{teaching_point!r} is not yes or no (是/否)"))
     principal = {k: values[f"principal_{k}"] for k in ("name", "phone") if values.get(f"principal_{k}")}
     if principal:
         data["principal"] = principal
@@ -215,6 +232,7 @@ def as_row(school: School) -> list[str | int | None]:
         *(None if stages is None else stages[s] for s in STAGE_COLUMNS.values()),
         school.principal_name,
         school.principal_phone,
+        "是" if school.teaching_point else "否",
     ]
 
 

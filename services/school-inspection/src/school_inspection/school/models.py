@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, String
+from sqlalchemy import CheckConstraint, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dudao.db import IdMixin, division_index, enum_column
@@ -80,6 +80,9 @@ class School(IdMixin, Base):
     pupils_junior: Mapped[int | None]
     pupils_senior: Mapped[int | None]
     pupils_vocational: Mapped[int | None]
+    # A teaching point (教学点), a small site rather than a complete school: balanced development leaves out
+    # those under 50 pupils.
+    teaching_point: Mapped[bool] = mapped_column(default=False, server_default=false())
     principal_name: Mapped[str | None] = mapped_column(String(50))
     principal_phone: Mapped[str | None] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(default=1)

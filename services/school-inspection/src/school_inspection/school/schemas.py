@@ -58,6 +58,9 @@ class SchoolCreate(StrictModel):
     enrolment_by_stage: EnrolmentByStage | None = Field(
         default=None, description="Left out: a single-stage school's stage is its total; others stay unknown"
     )
+    teaching_point: bool = Field(
+        default=False, description="A teaching point (教学点), not a complete school"
+    )
     principal: PrincipalContact | None = None
 
 
@@ -68,6 +71,7 @@ class SchoolUpdate(StrictModel):
     address: Address | None = None
     enrolment: Enrolment | None = None
     enrolment_by_stage: EnrolmentByStage | None = None
+    teaching_point: bool | None = None
     principal: PrincipalContact | None = None
 
 
@@ -97,6 +101,7 @@ class SchoolRead(BaseModel):
     address: str
     enrolment: int
     enrolment_by_stage: EnrolmentByStage | None
+    teaching_point: bool
     principal: PrincipalContact | None
     version: int
     created_at: datetime

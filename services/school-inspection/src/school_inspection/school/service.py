@@ -12,7 +12,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.auth.principal import Principal
-from dudao.contracts.inspection import SchoolRegistered, SchoolUpdated
+from dudao.contracts.inspection import SchoolRegisteredV2, SchoolUpdatedV2
 from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
 from dudao.errors import Conflict, DomainError, InvalidInput, NotFound
 from dudao.etag import require_match
@@ -122,6 +122,7 @@ def _values(body: SchoolCreate) -> dict[str, Any]:
             column: None if stages is None else stages.get(stage, 0)
             for column, stage in STAGE_COLUMNS.items()
         },
+        "teaching_point": body.teaching_point,
         "principal_name": body.principal.name if body.principal else None,
         "principal_phone": body.principal.phone if body.principal else None,
     }
@@ -141,15 +142,20 @@ def _facts(school: Mapping[str, Any]) -> dict[str, Any]:
         "name": school["name"],
         "school_type": school["school_type"].value,
         "ownership": school["ownership"].value,
+        "enrolment": school["enrolment"],
+        "enrolment_by_stage": None
+        if school["pupils_primary"] is None  # the stage columns are all set or all unknown
+        else {stage.value: school[column] for column, stage in STAGE_COLUMNS.items()},
+        "teaching_point": school["teaching_point"],
     }
 
 
-def _registered(school: Mapping[str, Any]) -> SchoolRegistered:
-    return SchoolRegistered(**_facts(school))
+def _registered(school: Mapping[str, Any]) -> SchoolRegisteredV2:
+    return SchoolRegisteredV2(**_facts(school))
 
 
-def _updated(school: Mapping[str, Any]) -> SchoolUpdated:
-    return SchoolUpdated(**_facts(school), version=school["version"])
+def _updated(school: Mapping[str, Any]) -> SchoolUpdatedV2:
+    return SchoolUpdatedV2(**_facts(school), version=school["version"])
 
 
 def supervised_unit(school: School, competent_department: str | None) -> SupervisedUnit:
@@ -207,7 +213,7 @@ async def update(
     else:  # a change of type must still fit the pupils the school has
         total, stages = school.enrolment, school.enrolment_by_stage
     school.enrolment, school.enrolment_by_stage = resolve_enrolment(school_type, total, stages)
-    for name in ("name", "school_type", "ownership", "address"):
+    for name in ("name", "school_type", "ownership", "address", "teaching_point"):
         if name in changes:
             setattr(school, name, getattr(body, name))
     if body.principal is not None:
@@ -259,6 +265,7 @@ _COMPARED = (
     "address",
     "enrolment",
     *STAGE_COLUMNS,
+    "teaching_point",
     "principal_name",
     "principal_phone",
 )
