@@ -165,3 +165,9 @@ async def test_the_newest_record_of_an_office_gives_its_numbers_their_abbreviati
         row = await session.get(IssuingOffice, county)
         assert row is not None
         assert row.version == 4
+
+
+def test_a_default_abbreviation_never_repeats_the_regions() -> None:
+    assert numbering.default_abbreviation(divisions, "450000") == "桂教督"
+    assert numbering.default_abbreviation(divisions, "450300") == "林教督"  # 桂林市
+    assert numbering.default_abbreviation(divisions, "450102") == "兴教督"

@@ -3,8 +3,11 @@
 A finding at a school is not rectified in time; the clock moves forward; accountability issues an
 urging order, then an interview, then a circular; the school reports, the inspector accepts and the
 case closes. Then the governance act: a county government fails its duty evaluation, the review's
-opinion opens a rectification that passes its deadline, and the result is published. The end-to-end
-tests drive the same ``Loop`` and ``DutyEvaluation``.
+opinion opens a rectification that passes its deadline, and the result is published. Then the monitoring
+act: an agency with a key bound to a county's commission submits the year's school data in bulk, the
+county, the city and the region approve it, the county's balanced-development verdict fails and its
+finding is urged once overdue, and the key reaches nothing outside its commission. The end-to-end tests
+drive the same ``Loop``, ``DutyEvaluation`` and ``BalanceMonitoring``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dudao.auth.tokens import issue_dev_token
 from dudao.config import Settings
 from dudao.dev.calls import TokenFactory, advance_clock, bearer, eventually, ok
 from dudao.dev.duty_evaluation import DutyEvaluation
+from dudao.dev.monitoring_act import BalanceMonitoring, schools_of
 
 COUNTY = "450102"  # 兴宁区, Nanning
 
@@ -172,6 +176,7 @@ async def play(urls: Mapping[str, str], settings: Settings, say: Callable[[str],
             f"{', '.join(d['number'] for d in case['documents'])}"
         )
         await play_duty_evaluation(urls, client, token, at)
+        await play_monitoring(urls, client, token, at)
 
 
 async def play_duty_evaluation(
@@ -213,4 +218,54 @@ async def play_duty_evaluation(
     at(
         f"public (no token): {result['unit_name']} {result['grade']}; report at "
         f"/v1/public/supervision-reports/{act.supervision_id}"
+    )
+
+
+async def play_monitoring(
+    urls: Mapping[str, str], client: httpx.AsyncClient, token: TokenFactory, at: Callable[[str], None]
+) -> None:
+    """The monitoring act: 阳朔县's balanced development, from an agency's bulk data to an urging order."""
+    act = BalanceMonitoring(urls, client, token, "450321", "阳朔县")
+    schools = schools_of(act.county)
+    await act.schools_registered(schools)
+    at(f"school-inspection: {len(schools)} schools of 阳朔县 registered; monitoring's roster has them")
+    system = await act.system()
+    agency = await act.agency_registered("桂林市教育评估监测中心")
+    await act.commissioned("阳朔县义务教育优质均衡发展监测")
+    at(
+        f"monitoring: {agency['name']} commissioned on {system['name']} (edition {system['edition']}); "
+        f"key {act.key_id[:8]}… bound to 阳朔县"
+    )
+    year = await act.free_year()
+    await act.task_issued("阳朔县义务教育优质均衡发展数据采集")
+    bulk = await act.submitted_in_bulk(schools)
+    ok(bulk, 200)
+    at(f"monitoring: the agency submitted {year}'s data in one CSV: {bulk.json()['values']} values")
+    for level, headers in (("county", act.office), ("city", act.city), ("region", act.region)):
+        reviewed = await act.approved(headers)
+        at(f"monitoring: the {level} office approved {reviewed['submissions']} submissions")
+    evaluated = await act.evaluated()
+    (summary,) = evaluated["verdicts"]
+    at(
+        f"monitoring: 阳朔县's {year} verdict {summary['status']}, failing {', '.join(summary['failed'])}; "
+        f"{evaluated['findings_raised']} finding(s) at 阳朔县人民政府"
+    )
+    rectifications = await act.rectifications()
+    before = await act.document_ids()
+    days = max(r["deadline_days"] for r in rectifications) + 1
+    today = await advance_clock(client, urls, act.admin, days)
+    at(f"clock moved {days} days: today is {today.isoformat()}; the rectification deadline has passed")
+    urged = await act.documents("urging_order", len(rectifications), besides=before)
+    at(f"accountability: urging order(s) {', '.join(str(d['number']) for d in urged)}")
+    elsewhere = BalanceMonitoring(urls, client, token, "450323", "灵川县")
+    elsewhere.system_id, elsewhere.year = act.system_id, year
+    task = await elsewhere.task_issued("灵川县义务教育优质均衡发展数据采集", headers=elsewhere.office)
+    hidden = await client.get(act.url("monitoring", f"/v1/collection-tasks/{task['id']}"), headers=act.key)
+    kindergarten = await act.system("kindergarten-quality-2022")
+    other = await client.get(
+        act.url("monitoring", f"/v1/indicator-systems/{kindergarten['id']}"), headers=act.key
+    )
+    at(
+        f"monitoring: the key reads 灵川县's task: {hidden.status_code}; "
+        f"the kindergarten system: {other.status_code}"
     )

@@ -103,8 +103,14 @@ async def issuing_office(uow: UnitOfWork, divisions: DivisionTree, division_code
 
 
 def default_abbreviation(divisions: DivisionTree, division_code: str) -> str:
-    """桂教督 for the region, else the first character of the division's name and 教督 (兴宁区: 兴教督)."""
+    """桂教督 for the region, else the first character of the division's name and 教督 (兴宁区: 兴教督), or
+    its next character where the first would repeat a conventional one (桂林市: 林教督, not the region's)."""
     if division_code in CONVENTIONAL_ABBREVIATIONS:
         return CONVENTIONAL_ABBREVIATIONS[division_code]
     division = divisions.get(division_code)
-    return (division.name if division else division_code)[0] + "教督"
+    name = division.name if division else division_code
+    taken = set(CONVENTIONAL_ABBREVIATIONS.values())
+    for character in name:
+        if character + "教督" not in taken:
+            return character + "教督"
+    return name + "教督"

@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dudao.db import IdMixin, division_index, enum_column
 from monitoring.balance.compute import Status
 from monitoring.db import Base
+from monitoring.indicator.models import IndicatorSystem
 
 
 class BalanceVerdict(IdMixin, Base):
@@ -25,7 +26,7 @@ class BalanceVerdict(IdMixin, Base):
 
     __tablename__ = "balance_verdict"
 
-    system_id: Mapped[UUID]
+    system_id: Mapped[UUID] = mapped_column(ForeignKey(IndicatorSystem.id))
     division_code: Mapped[str] = mapped_column(String(6))
     year: Mapped[int]
     status: Mapped[Status] = mapped_column(enum_column(Status, 10))
