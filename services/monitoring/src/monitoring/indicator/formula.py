@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import decimal
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,11 +81,12 @@ class FormulaCycle(InvalidInput):
 Values = Mapping[str, Decimal]
 
 
-class Node:
+class Node(ABC):
     """A parsed expression."""
 
+    @abstractmethod
     def value(self, values: Values) -> Decimal:
-        raise NotImplementedError
+        """The expression's value over ``values``; FormulaUndefined where it has none."""
 
 
 @dataclass(frozen=True)
