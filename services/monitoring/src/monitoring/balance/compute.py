@@ -381,20 +381,51 @@ def dispersion(
     X̄ = Σ PᵢXᵢ / P, S = √(Σ (Pᵢ/P)(Xᵢ − X̄)²), CV = S / X̄. Missing if any school's value is."""
     p = np.array([s[0] for s in samples], dtype=np.float64)
     x = np.array([math.nan if s[1] is None else s[1] for s in samples], dtype=np.float64)
-    return _dispersion(stage, resource, p, x, limit)
+    [found] = _dispersions(stage, resource, np.zeros(len(p), dtype=np.int64), 1, p, x, limit)
+    return found
 
 
-def _dispersion(stage: str, resource: str, p: Floats, x: Floats, limit: float) -> Dispersion:
-    total = float(p.sum()) if len(p) else 0.0
-    if np.isnan(x).any() or math.isnan(total) or total <= 0:
-        return Dispersion(stage, resource, len(p), total, None, None, None, limit, Status.MISSING)
-    mean = float((p * x).sum()) / total
-    deviation = math.sqrt(float((p / total * (x - mean) ** 2).sum()))
-    if mean <= 0:  # no resource at all in the stage: nothing to balance, and every school misses it
-        return Dispersion(stage, resource, len(p), total, mean, deviation, None, limit, Status.NOT_MET)
-    cv = deviation / mean
-    status = Status.MET if cv <= limit + TOLERANCE * limit else Status.NOT_MET
-    return Dispersion(stage, resource, len(p), total, mean, deviation, cv, limit, status)
+def _dispersions(
+    stage: str, resource: str, group: Ints, groups: int, p: Floats, x: Floats, limit: float
+) -> list[Dispersion]:
+    """``dispersion`` of every group (county) at once: row i of ``p`` and ``x`` belongs to ``group[i]``."""
+
+    def per_group(weights: Floats) -> Floats:
+        return np.bincount(group, weights=weights, minlength=groups).astype(np.float64)
+
+    schools = np.bincount(group, minlength=groups)
+    total = per_group(p)
+    unknown = per_group((np.isnan(x) | np.isnan(p)).astype(np.float64)) > 0
+    known_p, known_x = np.nan_to_num(p), np.nan_to_num(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = per_group(known_p * known_x) / total
+        deviation = np.sqrt(per_group(known_p / total[group] * (known_x - mean[group]) ** 2))
+        cv = deviation / mean
+    found = []
+    for g in range(groups):
+        n, pupils = int(schools[g]), float(total[g])
+        if unknown[g] or math.isnan(pupils) or pupils <= 0:
+            found.append(Dispersion(stage, resource, n, pupils, None, None, None, limit, Status.MISSING))
+        elif mean[g] <= 0:  # no resource at all in the stage: nothing to balance, and every school misses it
+            found.append(
+                Dispersion(stage, resource, n, pupils, mean[g], deviation[g], None, limit, Status.NOT_MET)
+            )
+        else:
+            status = Status.MET if cv[g] <= limit + TOLERANCE * limit else Status.NOT_MET
+            found.append(
+                Dispersion(
+                    stage,
+                    resource,
+                    n,
+                    pupils,
+                    float(mean[g]),
+                    float(deviation[g]),
+                    float(cv[g]),
+                    limit,
+                    status,
+                )
+            )
+    return found
 
 
 def _school_criterion(computed: _Computed, stage: str, judged: Ints) -> Criterion:
@@ -462,20 +493,33 @@ def verdicts(
         np.searchsorted(codes[order], counties, side="left") if len(order) else np.zeros(len(counties), int)
     )
     ends = np.searchsorted(codes[order], counties, side="right") if len(order) else starts
+    # Each indicator's CV in every county at once: the rows judged in a stage, grouped by their county.
+    county_of = np.full(len(codes), -1, dtype=np.int64)
+    for g, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        county_of[order[start:end]] = g
+    spreads: dict[str, list[list[Dispersion]]] = {}
+    for stage in STAGES:
+        s = computed.stages[stage]
+        rows = np.flatnonzero(s.judged & (county_of >= 0))
+        limit = rules.threshold(f"cv.{stage}")
+        by_resource = [
+            _dispersions(
+                stage, r.code, county_of[rows], len(counties), s.pupils[rows], s.values[rows, k], limit
+            )
+            for k, r in enumerate(rules.resources)
+        ]
+        spreads[stage] = [list(found) for found in zip(*by_resource, strict=True)]  # county → resources
     out = []
-    for county, start, end in zip(counties, starts.tolist(), ends.tolist(), strict=True):
+    for g, (county, start, end) in enumerate(zip(counties, starts.tolist(), ends.tolist(), strict=True)):
         rows = order[start:end]
         spread: list[Dispersion] = []
         criteria: list[Criterion] = []
         for stage in STAGES:
-            s = computed.stages[stage]
-            judged = rows[s.judged[rows]]
+            judged = rows[computed.stages[stage].judged[rows]]
             if not len(judged):
                 continue
             criteria.append(_school_criterion(computed, stage, judged))
-            limit = rules.threshold(f"cv.{stage}")
-            for k, resource in enumerate(rules.resources):
-                spread.append(_dispersion(stage, resource.code, s.pupils[judged], s.values[judged, k], limit))
+            spread += spreads[stage][g]
         if not criteria:
             criteria.append(Criterion("schools.in_scope", "schools", Status.MISSING, "no school in scope"))
         for d in spread:

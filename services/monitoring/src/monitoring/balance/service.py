@@ -195,25 +195,29 @@ async def _inputs(
     """Every county's schools as columns of their values (the roster's pupils where the year's are not
     approved) and its county items: two statements for any number of counties."""
     codes = system.school_codes
-    rows = await repository.school_values(
+    found = await repository.school_values(
         uow.session, who, system_id=system.system.id, year=year, prefix=prefix, element_codes=codes
     )
-    ids, division_codes, names, types, teaching_points, found = zip(*rows, strict=True) if rows else ((),) * 6
     table = SchoolTable(
-        ids=ids,
-        names=names,
-        types=types,
-        teaching_point=teaching_points,
-        counties=division_codes,
+        ids=found.ids,
+        names=found.names,
+        types=found.types,
+        teaching_point=found.teaching_points,
+        counties=found.division_codes,
         columns=codes,
-        values=np.array(found, dtype=np.float64).reshape(len(rows), len(codes)),
+        values=np.array(found.values, dtype=np.float64).reshape(len(found.ids), len(codes)),
     )
     items: dict[str, dict[str, float]] = {c: {} for c in counties}
     county_codes = [*system.items, BASIC_BALANCE_YEAR]
     for item in await values_repository.approved(
-        uow.session, system_id=system.system.id, year=year, division_prefix=prefix, element_codes=county_codes
+        uow.session,
+        system_id=system.system.id,
+        year=year,
+        division_prefix=prefix,
+        element_codes=county_codes,
+        unit_kind=ValueUnit.COUNTY,
     ):
-        if item.unit_kind == ValueUnit.COUNTY and item.unit_id in items:
+        if item.unit_id in items:
             items[item.unit_id][item.element_code] = float(item.value)
     return Inputs(table, items)
 

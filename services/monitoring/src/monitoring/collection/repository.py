@@ -87,9 +87,11 @@ async def approved(
     year: int,
     division_prefix: str,
     element_codes: Collection[str] | None = None,
+    unit_kind: UnitKind | None = None,
 ) -> Sequence[Row[UnitKind, str, str, str, Decimal]]:
     """The approved values of a system's ``year`` under ``division_prefix`` ("45" for the region), as rows
-    of (unit_kind, unit_id, division_code, element_code, value); only ``element_codes`` if given."""
+    of (unit_kind, unit_id, division_code, element_code, value); only ``element_codes`` and only values of
+    ``unit_kind`` if given (the counties' few among the region's schools' 200,000)."""
     stmt = select(
         DataValue.unit_kind,
         DataValue.unit_id,
@@ -103,6 +105,8 @@ async def approved(
     )
     if element_codes is not None:
         stmt = stmt.where(DataValue.element_code == any_(_texts("codes", element_codes)))
+    if unit_kind is not None:
+        stmt = stmt.where(DataValue.unit_kind == unit_kind)
     return (await session.execute(stmt)).all()
 
 
