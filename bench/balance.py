@@ -11,6 +11,7 @@ bench/run.py, or alone: ``.venv/bin/python bench/balance.py``.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -30,8 +31,6 @@ from dudao.dev import embedded
 from dudao.divisions.tree import load_tree
 from dudao.migrations import upgrade_all
 from dudao.uow import UnitOfWork
-from monitoring.balance import service
-from monitoring.db import kit
 from stack import REGION, Stack
 
 DATABASE = "bench_balance"
@@ -200,6 +199,12 @@ async def _seed(database_url: str) -> int:
 
 
 async def _measure(database_url: str) -> dict[str, float]:
+    # The benchmark runs monitoring's code in a development environment, named before that code loads:
+    # its modules read their settings as they import, and refuse an unnamed environment.
+    os.environ["DUDAO_ENVIRONMENT"] = "development"
+    from monitoring.balance import service
+    from monitoring.db import kit
+
     await asyncio.to_thread(upgrade_all, database_url)
     schools = await _seed(database_url)
     settings = Settings(database_url="postgresql+asyncpg://" + database_url.split("://", 1)[1])

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS bare.event (id uuid PRIMARY KEY, record_id uuid NOT N
 SCHOOLS = """
 SELECT id, school_code, name, school_type, ownership, division_code, address, enrolment,
        pupils_kindergarten, pupils_primary, pupils_junior, pupils_senior, pupils_vocational,
-       principal_name, principal_phone, version, created_at, updated_at
+       principal_name, principal_phone_sealed, version, created_at, updated_at
 FROM inspection.school WHERE division_code LIKE $1 ORDER BY id LIMIT $2
 """
 

@@ -45,11 +45,24 @@ WITH rows AS (
     SELECT rectification_id, finding_id, '限期整改', 'calendar', 30, $6::date,
            $7::date, false, $4, 0, $5 || n, '教育局', county, county, now(), now(), 1
     FROM rows
+), reports AS (
+    INSERT INTO inspection.rectification_report (id, rectification_id, text, evidence_ids, submitted_by,
+        submitted_at)
+    SELECT gen_random_uuid(), rectification_id, '整改报告', '{}', 'bench', now()
+    FROM rows WHERE $4 = 'submitted'
+), ladder AS (
+    SELECT id, version FROM accountability.escalation_ladder
+    WHERE active AND finding_category IS NULL AND division_prefix IS NULL ORDER BY version DESC LIMIT 1
 )
-INSERT INTO inspection.rectification_report (id, rectification_id, text, evidence_ids, submitted_by,
-    submitted_at)
-SELECT gen_random_uuid(), rectification_id, '整改报告', '{}', 'bench', now()
-FROM rows WHERE $4 = 'submitted'
+-- Accountability's cases, as the rectifications' opening events leave them: it obeys no later fact of a
+-- rectification it never saw opened.
+INSERT INTO accountability.escalation_case (id, origin, rectification_id, finding_id, category, severity,
+    requirement, unit_id, unit_kind, unit_name, competent_department, office_division, division_code,
+    ladder_id, ladder_version, ladder_position, step_count, status, opened_at)
+SELECT gen_random_uuid(), 'school-inspection', rectification_id::text, finding_id::text, $3, 'major',
+       '限期整改', $5 || n, 'school', '基准学校' || n, '教育局', county, county, ladder.id, ladder.version,
+       0, 0, 'open', now()
+FROM rows, ladder
 """
 CASES = """
 SELECT r.id FROM inspection.rectification r JOIN inspection.finding f ON f.id = r.finding_id

@@ -111,7 +111,7 @@ def _stop_on_term(signum: int, frame: FrameType | None) -> None:
 
 
 def measure_baselines(stack: Stack, profile: Profile) -> dict[str, float]:
-    nats_p50, nats_p99 = asyncio.run(baselines.nats_publish_to_receive(stack.nats.url))
+    nats_p50, nats_p99 = asyncio.run(baselines.nats_publish_to_receive(stack.nats.admin_url))
     executemany = asyncio.run(baselines.postgres_executemany_rate(stack.database_url))
     inserts = asyncio.run(baselines.postgres_insert_rate(stack.database_url, rows=profile.insert_rows))
     print(

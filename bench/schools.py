@@ -192,7 +192,7 @@ def measure_projection(stack: Stack, *, budget: float) -> tuple[dict[str, float]
 
         def relayed() -> int:
             stack.check_alive(relay)
-            return asyncio.run(_registered_on_stream(stack.nats.url))
+            return asyncio.run(_registered_on_stream(stack.nats.admin_url))
 
         on_stream, took = wait_until(relayed, expected, budget, 0.5)
         print(

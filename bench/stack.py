@@ -86,12 +86,20 @@ class Stack:
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("DUDAO_")}
         self.env = {
             **inherited,
+            # Named, as every process must: the benchmarks run a development suite.
+            "DUDAO_ENVIRONMENT": "development",
             "DUDAO_DATABASE_URL": "postgresql+asyncpg://" + self.database_url.split("://", 1)[1],
             "DUDAO_NATS_URL": self.nats.url,
             "DUDAO_DATA_DIR": str(self.root / "data"),
             "DUDAO_LOG_LEVEL": "WARNING",
             "DUDAO_OUTBOX_POLL_SECONDS": "1",
+            # One load generator, one address, one token: limits it never reaches, still counted on every
+            # request, so that their cost is in the figures.
+            "DUDAO_RATE_LIMIT_PER_ADDRESS": "100000000/minute",
+            "DUDAO_RATE_LIMIT_PER_SUBJECT": "100000000/minute",
+            "DUDAO_RATE_LIMIT_PER_API_KEY": "100000000/minute",
             "BENCH_PG_URL": self.database_url,
+            **self.nats.environment(),  # each service its own NATS user, as dudao up has it
         }
         threading.Thread(target=self._watch, daemon=True).start()
 

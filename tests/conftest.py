@@ -12,7 +12,7 @@ import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -30,12 +30,18 @@ from dudao.divisions.seed import seed_divisions
 from dudao.http.app import create_service_app
 from dudao.migrations import upgrade_all
 
+# The tests name their environment, before any service is imported: no process starts in an unnamed one,
+# and the processes the tests start (e2e, the CLI) inherit it.
+os.environ["DUDAO_ENVIRONMENT"] = "test"
+
 
 @dataclass(frozen=True)
 class Infra:
     database_url: str  # postgresql://… of the suite's own database
     nats_url: str
     template: str  # a migrated and seeded database no one connects to, to clone for a test of its own
+    # The embedded NATS server's users and passwords (none for a server given by DUDAO_NATS_URL).
+    nats_passwords: dict[str, str] = field(default_factory=dict)
 
 
 def _plain(url: str) -> str:
@@ -90,12 +96,19 @@ def infra() -> Iterator[Infra]:
             server_url = _plain(given_db)
         else:
             server_url = embedded.start_postgres(pg_dir, durable=False).url("postgres")
-        nats_url = given_nats or embedded.start_nats(nats_dir).url
+        nats_url, bus, nats_passwords = given_nats or "", dict[str, str](), dict[str, str]()
+        if not given_nats:
+            # The tests connect as the administrator; the processes they start, as their services' users.
+            nats = embedded.start_nats(nats_dir)
+            nats_url, bus, nats_passwords = nats.admin_url, nats.environment(), nats.passwords()
         name = f"dudao_test_{secrets.token_hex(4)}"
         asyncio.run(_recreate_database(server_url, name))
         database_url = server_url.rsplit("/", 1)[0] + "/" + name
-        saved = {k: os.environ.get(k) for k in ("DUDAO_DATABASE_URL", "DUDAO_NATS_URL", "DUDAO_LOG_JSON")}
+        saved = {
+            k: os.environ.get(k) for k in ("DUDAO_DATABASE_URL", "DUDAO_NATS_URL", "DUDAO_LOG_JSON", *bus)
+        }
         os.environ.update(DUDAO_DATABASE_URL=database_url, DUDAO_NATS_URL=nats_url, DUDAO_LOG_LEVEL="WARNING")
+        os.environ.update(bus)
         template = f"{name}_template"
         try:
             upgrade_all(database_url)
@@ -103,7 +116,12 @@ def infra() -> Iterator[Infra]:
             # Cloned before any test connects: CREATE DATABASE … TEMPLATE needs a template no one uses.
             asyncio.run(_recreate_database(server_url, template, template=name))
             asyncio.run(_declare_stream(nats_url))
-            yield Infra(database_url=database_url, nats_url=nats_url, template=template)
+            yield Infra(
+                database_url=database_url,
+                nats_url=nats_url,
+                template=template,
+                nats_passwords=nats_passwords,
+            )
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -134,8 +152,19 @@ async def own_database(infra: Infra) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(infra: Infra) -> Settings:
+    # The session's apps serve every test from one address: limits far above what a test sends, kept in the
+    # path all the same (tests/kit/test_rate_limits.py sets low ones).
     return Settings(
-        database_url=infra.database_url, nats_url=infra.nats_url, environment="test", log_level="WARNING"
+        database_url=infra.database_url,
+        nats_url=infra.nats_url,
+        environment="test",
+        log_level="WARNING",
+        rate_limit_per_address="1000000/minute",
+        rate_limit_per_api_key="1000000/minute",
+        rate_limit_per_subject="1000000/minute",
+        rate_limit_auth_failures="1000000/minute",
+        # The test client stands for a portal's proxy: tests name their clients in X-Forwarded-For.
+        trusted_proxies=["127.0.0.0/8"],
     )
 
 

@@ -47,6 +47,7 @@ from tests.kit.events.support import eventually, running
 COUNTY_A, COUNTY_B, CITY = "450102", "450103", "450100"  # 兴宁区, 青秀区, 南宁市
 REGION = "450000"
 # Every accountability consumer is set-based: it takes a round of events.
+QUICK_RETRIES = [0.2, 0.5, 1.0, 2.0]
 HANDLERS = {c.event_type: c.handle_many for c in spec.consumers if c.handle_many is not None}
 
 
@@ -88,6 +89,11 @@ class Desk:
     async def deliver(self, event: Event) -> list[CloudEvent]:
         """Apply ``event`` and commit; return what the handler emitted."""
         return await self.deliver_all([event])
+
+    async def open(self, *rectifications: Rectification) -> None:
+        """Deliver the rectifications' openings, as their origins publish them when they are required: a
+        later fact of a rectification accountability never saw opened is not obeyed."""
+        await self.deliver_all([r.event("opened") for r in rectifications])
 
     async def deliver_all(self, events: Sequence[Event]) -> list[CloudEvent]:
         """Apply ``events`` (of one type, each subject once) as one round in one transaction, and commit;
@@ -135,10 +141,14 @@ async def consume(
     within: float = 20.0,
 ) -> None:
     """Run ``consumers`` in ``workers`` runners side by side (replicas sharing the durables) until they have
-    nothing left to do, then delete them."""
+    nothing left to do, then delete them.
+
+    Retries come quickly: a fact that overtook its opening (on another durable) is obeyed soon after it,
+    and one whose rectification was never opened here (another test's, on the stream) is dead-lettered."""
     sessions = session_factory(engine)
+    quick = settings.model_copy(update={"consumer_max_deliver": 5, "consumer_backoff_seconds": QUICK_RETRIES})
     runners = [
-        ConsumerRunner(sessions, kit, js, consumers, spec.event_source, Clock(), settings)
+        ConsumerRunner(sessions, kit, js, consumers, spec.event_source, Clock(), quick)
         for _ in range(workers)
     ]
     try:
@@ -264,7 +274,10 @@ def person(settings: Settings, *roles: str, division: str, org: str | None = Non
 async def escalated(
     desk: Desk, engine: AsyncEngine, rectification: Rectification, steps: int = 1
 ) -> EscalationCase:
-    """The case after ``steps`` overdue facts, each after the originating service moved the deadline."""
+    """The case after ``steps`` overdue facts, each after the originating service moved the deadline (and
+    after its opening, if accountability has not seen it yet)."""
+    if await case_of(engine, rectification) is None:
+        await desk.open(rectification)
     for _ in range(steps):
         await desk.deliver(rectification.event("overdue"))
         rectification.deadline += timedelta(days=1)

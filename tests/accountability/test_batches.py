@@ -89,12 +89,15 @@ async def last_serial(engine: AsyncEngine, office: str, kind: DocumentKind) -> i
 async def test_a_batch_of_overdue_facts_costs_the_same_statements_whatever_its_size(
     desk: Desk, engine: AsyncEngine
 ) -> None:
-    await desk.deliver(Rectification().event("overdue"))  # the process has loaded its division tree
+    warm = Rectification()
+    await desk.open(warm)
+    await desk.deliver(warm.event("overdue"))  # the process has loaded its division tree
     opening, climbing = {}, {}
     for n in (5, 50):
         rectifications = [Rectification() for _ in range(n)]
-        # Their cases do not exist yet: the batch opens them.
-        opening[n] = await statements_for(desk, [r.event("overdue") for r in rectifications])
+        # Their cases do not exist yet: the batch of openings opens them.
+        opening[n] = await statements_for(desk, [r.event("opened") for r in rectifications])
+        await desk.deliver_all([r.event("overdue") for r in rectifications])
         for r in rectifications:
             r.deadline += timedelta(days=16)
         # Now on open cases: the next step, an interview.
@@ -106,11 +109,11 @@ async def test_a_batch_of_overdue_facts_costs_the_same_statements_whatever_its_s
 
     assert len(opening[5]) == len(opening[50]), opening
     assert len(climbing[5]) == len(climbing[50]), climbing
-    # BEGIN; the cases locked, the active ladders read, the missing cases opened, the facts noted, the
-    # numbers reserved (with the offices' abbreviations), and one write of the documents, their details,
-    # the steps, the notifications, the cases, the outbox and the audit. On open cases, the ladders are not
-    # read and no case is opened.
-    assert len(opening[50]) == 7, opening[50]
+    # BEGIN; the cases locked, the active ladders read, the missing cases opened, the facts noted, and
+    # one write of the cases' requirements and the audit. A step: BEGIN; the cases locked, the facts
+    # noted, the numbers reserved (with the offices' abbreviations), and one write of the documents, their
+    # details, the steps, the notifications, the cases, the outbox and the audit.
+    assert len(opening[50]) == 6, opening[50]
     assert len(climbing[50]) == 5, climbing[50]
 
 
@@ -137,6 +140,7 @@ async def test_a_batch_that_fails_half_way_writes_nothing(desk: Desk, engine: As
         created_at=desk.clock.now(),
         created_by="test",
     )
+    await desk.open(*rectifications)
     async with session_factory(engine)() as session, session.begin():
         session.add(squatter)
     before = await written(engine)
@@ -145,7 +149,8 @@ async def test_a_batch_that_fails_half_way_writes_nothing(desk: Desk, engine: As
         await desk.deliver_all([r.event("overdue") for r in rectifications])
 
     assert await written(engine) == before
-    assert [await case_of(engine, r) for r in rectifications] == [None, None, None]
+    cases = [await case_of(engine, r) for r in rectifications]
+    assert [c.step_count if c else None for c in cases] == [0, 0, 0]  # opened, and no step taken
     assert await last_serial(engine, office, DocumentKind.URGING_ORDER) == 0
 
     # Once the squatter is gone the same batch goes through: no number was burnt by the failed one.
@@ -180,8 +185,10 @@ async def test_two_workers_on_one_sweep_give_each_fact_exactly_one_step(
     js: JetStreamContext, own_engine: AsyncEngine, settings: Settings
 ) -> None:
     rectifications = [Rectification(division=office, office=office) for office in ("450102", "450103") * 40]
-    consumers = own(rectifications[0].event("overdue").event_type)
+    consumers = own(*(rectifications[0].event(kind).event_type for kind in ("opened", "overdue")))
     for r in rectifications:
+        opened = r.event("opened")
+        await publish(js, opened, opened.event_id())
         fact = r.event("overdue")
         await publish(js, fact, fact.event_id())
         await publish(js, fact, uuid7())  # the same fact noticed again under another id
@@ -210,8 +217,10 @@ async def test_document_numbers_stay_gapless_and_unique_with_two_workers(
 ) -> None:
     office = "451324"  # 金秀瑶族自治县: no other test's facts on the stream name it
     rectifications = [Rectification(division=office, office=office) for _ in range(120)]
-    consumers = own(rectifications[0].event("overdue").event_type)
+    consumers = own(*(rectifications[0].event(kind).event_type for kind in ("opened", "overdue")))
     for r in rectifications:
+        opened = r.event("opened")
+        await publish(js, opened, opened.event_id())
         fact = r.event("overdue")
         await publish(js, fact, fact.event_id())
 

@@ -68,7 +68,10 @@ async def test_a_county_official_cannot_see_another_countys_cases_or_documents(
     detail = (await accountability.get(f"/v1/cases/{case.id}", headers=own)).json()
     assert [s["document_number"] for s in detail["steps"]] == [step.document.number]
     assert [d["id"] for d in detail["documents"]] == [str(step.document_id)]
-    assert [(f["kind"], f["outcome"]) for f in detail["facts"]] == [("overdue", "step_taken")]
+    assert [(f["kind"], f["outcome"]) for f in detail["facts"]] == [
+        ("opened", "noted"),
+        ("overdue", "step_taken"),
+    ]
     assert detail["documents"][0]["urging_order"]["copied_to"] == "兴宁区教育局"
 
 

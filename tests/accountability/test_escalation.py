@@ -16,6 +16,7 @@ from dudao.clock import BUSINESS_TZ
 from dudao.config import Settings
 from dudao.contracts.rectification import EscalationClosed, EscalationStepTaken
 from dudao.db import session_factory
+from dudao.events.consumer import Unverifiable
 from tests.accountability.conftest import (
     COUNTY_A,
     REGION,
@@ -136,6 +137,7 @@ async def test_overdue_facts_climb_the_default_ladder_until_a_person_decides(
 
 async def test_the_same_overdue_fact_escalates_once(desk: Desk, engine: AsyncEngine) -> None:
     rect = Rectification()
+    await desk.open(rect)
     first = rect.event("overdue")
     await desk.deliver(first)
     await desk.deliver(first)  # redelivered
@@ -174,15 +176,21 @@ async def test_a_rejected_report_takes_the_next_step(desk: Desk, engine: AsyncEn
     assert "整改佐证材料不全" in step.document.body
 
 
-async def test_facts_arriving_before_opened_open_the_case_themselves(desk: Desk, engine: AsyncEngine) -> None:
+async def test_a_fact_that_overtakes_its_opening_is_obeyed_only_after_it(
+    desk: Desk, engine: AsyncEngine
+) -> None:
     rect = Rectification()
-    await desk.deliver(rect.event("overdue"))
-    await desk.deliver(rect.event("opened"))  # late
+    # On its own durable, the overdue fact can come first: it is not obeyed, and the runner retries it.
+    with pytest.raises(Unverifiable, match="never opened"):
+        await desk.deliver(rect.event("overdue"))
+    assert await case_of(engine, rect) is None
+    await desk.deliver(rect.event("opened"))
+    await desk.deliver(rect.event("overdue"))  # retried
     case = await case_of(engine, rect)
     assert case is not None
     assert case.requirement == "完善校园安全管理制度"
     assert len(await steps_of(engine, case.id)) == 1
-    assert await facts_of(engine, case.id) == [("overdue", "step_taken"), ("opened", "noted")]
+    assert await facts_of(engine, case.id) == [("opened", "noted"), ("overdue", "step_taken")]
 
 
 async def test_a_stale_overdue_fact_after_close_out_takes_no_step(desk: Desk, engine: AsyncEngine) -> None:
@@ -200,6 +208,7 @@ async def test_a_stale_overdue_fact_after_close_out_takes_no_step(desk: Desk, en
 
 async def test_a_reopened_rectification_continues_up_the_ladder(desk: Desk, engine: AsyncEngine) -> None:
     rect = Rectification()
+    await desk.open(rect)
     await desk.deliver(rect.event("overdue"))
     await desk.deliver(rect.event("accepted"))
     await desk.deliver(rect.event("reopened"))
@@ -214,6 +223,7 @@ async def test_an_interview_involves_discipline_inspection_and_the_organisation_
     desk: Desk, engine: AsyncEngine
 ) -> None:
     rect = Rectification()
+    await desk.open(rect)
     await desk.deliver(rect.event("overdue"))
     rect.deadline = desk.clock.today()
     case = await escalated(desk, engine, rect)

@@ -104,6 +104,7 @@ async def test_a_new_version_applies_to_new_cases_and_open_cases_keep_theirs(
     ]
 
     later = Rectification(category=cat)
+    await desk.open(later)
     for rect in (started, later):
         await desk.deliver(rect.event("overdue"))
     old_case, new_case = await case_of(engine, started), await case_of(engine, later)

@@ -24,6 +24,7 @@ async def test_reminders_overdue_facts_and_steps_reach_the_unit_and_its_departme
     accountability: httpx.AsyncClient, desk: Desk, engine: AsyncEngine, settings: Settings
 ) -> None:
     rect = Rectification()
+    await desk.open(rect)
     await desk.deliver(rect.event("due_soon"))
     await desk.deliver(rect.event("due_soon"))  # the same reminder again: one notice
     case = await escalated(desk, engine, rect)
@@ -52,6 +53,7 @@ async def test_the_recipient_marks_a_notification_read(
     accountability: httpx.AsyncClient, desk: Desk, settings: Settings
 ) -> None:
     rect = Rectification()
+    await desk.open(rect)
     await desk.deliver(rect.event("overdue"))
     unit = person(settings, "supervised_unit", division=COUNTY_A, org=rect.unit_id)
     first_page = await accountability.get("/v1/notifications", params={"limit": 1}, headers=unit)

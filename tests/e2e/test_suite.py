@@ -7,10 +7,13 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dudao import audit
+from dudao.config import Settings
+from dudao.contracts.audit import checkpoint_subject
+from dudao.events.nats import connect
 from school_inspection.db import kit as inspection_kit
 from tests.conftest import TokenFactory, bearer, random_school_code
 from tests.e2e.conftest import Suite, eventually
@@ -113,7 +116,9 @@ async def test_a_school_registered_in_inspection_reaches_monitoring_over_nats(
         assert school_id not in {s["school_id"] for s in page["items"]}
 
 
-async def test_the_worker_seals_the_audit_log(suite: Suite, token: TokenFactory, engine: AsyncEngine) -> None:
+async def test_the_worker_seals_the_audit_log(
+    suite: Suite, token: TokenFactory, engine: AsyncEngine, settings: Settings
+) -> None:
     office = bearer(token("supervision_office", division="450102"))
     registered = []
     async with httpx.AsyncClient(timeout=5) as client:
@@ -135,7 +140,9 @@ async def test_the_worker_seals_the_audit_log(suite: Suite, token: TokenFactory,
 
     async def sealed() -> audit.Verification | None:
         async with engine.connect() as conn:
-            result = await audit.verify(conn, inspection_kit.audit_log)
+            result = await audit.verify(
+                conn, inspection_kit.audit_log, audit.AuditKeys.from_settings(settings)
+            )
         return result if result.unsealed == 0 else None
 
     result = await eventually(sealed, within=10.0, interval=0.2)
@@ -148,3 +155,19 @@ async def test_the_worker_seals_the_audit_log(suite: Suite, token: TokenFactory,
         chained = [row.chain_seq for row in await conn.execute(ours)]
     assert len(chained) == 3  # our three entries, each in the chain that holds
     assert None not in chained
+
+    # The worker checkpoints the log, and its relay publishes the checkpoint as the service's own NATS user.
+    async with engine.connect() as conn:
+        database = (await conn.execute(select(func.current_database()))).scalar_one()
+    subject = checkpoint_subject("school-inspection", audit.log_id(database, "inspection"))
+    nc = await connect(settings.nats_url or "", "tests-e2e-audit")
+    try:
+
+        async def published() -> audit.Checkpoint | None:
+            found = await audit.latest_published(nc.jetstream(), subject)
+            return found if found is not None and found.count >= max(chained) else None
+
+        checkpoint = await eventually(published, within=settings.audit_checkpoint_seconds + 15, interval=1.0)
+    finally:
+        await nc.close()
+    assert checkpoint.genuine(audit.AuditKeys.from_settings(settings))

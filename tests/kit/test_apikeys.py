@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dudao.apikeys import keys
@@ -215,3 +215,23 @@ async def test_a_retried_key_issue_returns_the_same_key_once(
     assert first.json()["key"] == second.json()["key"]
     async with engine.connect() as conn:
         assert len((await conn.execute(select(ApiKey.id).where(ApiKey.id == first.json()["id"]))).all()) == 1
+
+
+async def test_a_key_scoped_to_divisions_outside_its_home_division_is_refused(
+    governance: httpx.AsyncClient, admin: dict[str, str], engine: AsyncEngine
+) -> None:
+    async with engine.connect() as conn:
+        before = (await conn.execute(select(func.count()).select_from(ApiKey))).scalar_one()
+    for outside in (["450102", "450202"], ["450000"]):  # another city's county; the region above the home
+        refused = await governance.post(
+            "/v1/api-keys", json=_key_request(scope_divisions=outside), headers=admin
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["type"] == "urn:dudao:problem:api-key-scope-outside-home"
+        [error] = refused.json()["errors"]
+        assert (error["field"], error["in"]) == ("scope_divisions", "body")
+        assert outside[-1] in error["message"]
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(ApiKey))).scalar_one() == before
+    within = await _issue(governance, admin, scope_divisions=["450102", "450103"])
+    assert within["scope_divisions"] == ["450102", "450103"]

@@ -17,7 +17,7 @@ class ZoneFull(Conflict):
 def _app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service="test", max_body_bytes=1000)
+    app.add_middleware(RequestContextMiddleware, service="test", max_body_bytes=1000, max_query_bytes=2000)
 
     @app.get("/boom")
     async def boom() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime, timedelta
 from importlib.metadata import entry_points
@@ -14,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import typer
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from dudao import audit, clock_sync
 from dudao.apikeys import service as apikey_service
@@ -25,10 +26,12 @@ from dudao.calendar import service as calendar_service
 from dudao.calendar.schemas import NamedDay
 from dudao.clock import clock
 from dudao.common.models import common_kit
-from dudao.config import Settings
-from dudao.db import KIT_SCHEMA, create_engine, session_factory
+from dudao.config import Settings, unknown_variables
+from dudao.db import KIT_SCHEMA, asyncpg_url, create_engine, session_factory
 from dudao.divisions.seed import read_divisions, seed_divisions
 from dudao.errors import DomainError
+from dudao.events import dead_letters
+from dudao.events.dead_letters import DeadLetter
 from dudao.migrations import service_specs, upgrade_all
 from dudao.tables import KitTables
 from dudao.uow import Actor, UnitOfWork
@@ -36,7 +39,7 @@ from dudao.uow import Actor, UnitOfWork
 app = typer.Typer(help="Dudao (督导): the education supervision platform.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for machine clients.", no_args_is_help=True)
 events_app = typer.Typer(help="The event stream and the outboxes.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit logs.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit logs, chained by keyed MACs and checkpointed.", no_args_is_help=True)
 divisions_app = typer.Typer(help="Administrative divisions.", no_args_is_help=True)
 calendar_app = typer.Typer(help="The holiday calendar (工作日).", no_args_is_help=True)
 clock_app = typer.Typer(help="The suite's clock (development, tests and demos).", no_args_is_help=True)
@@ -55,16 +58,79 @@ CLI_PRINCIPAL = Principal(
 )
 
 
-def _settings() -> Settings:
-    return Settings()
+def _settings(*, database: bool = True, nats: bool = False) -> Settings:
+    """The settings of a command that uses the database (and NATS): it does not run in an unnamed
+    environment (Settings.for_service). A URL not given is that of the embedded server of the suite
+    `dudao up` runs on the data folder, outside production, which names its servers."""
+    settings = _suite_servers(_checked(Settings.for_service(None)))
+    missing = [
+        variable
+        for variable, needed, given in (
+            ("DUDAO_DATABASE_URL", database, settings.database_url),
+            ("DUDAO_NATS_URL", nats, settings.nats_url),
+        )
+        if needed and given is None
+    ]
+    if missing:
+        unset = f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
+        typer.echo(f"error: {unset}, and no `dudao up` runs on {settings.data_dir.resolve()}", err=True)
+        raise typer.Exit(2)
+    return settings
 
 
-def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+def _development_settings() -> Settings:
+    """The settings of a development tool (`up`, `demo`, `token`): it names development itself unless
+    DUDAO_ENVIRONMENT names another environment."""
+    named = os.environ.get("DUDAO_ENVIRONMENT")
+    return _checked(Settings.for_service(None, **({} if named else {"environment": "development"})))
+
+
+def _checked(settings: Settings) -> Settings:
+    unknown = unknown_variables()
+    if unknown:
+        typer.echo(f"warning: nothing reads {', '.join(unknown)} (misspelt?)", err=True)
+    return settings
+
+
+def _suite_servers(settings: Settings) -> Settings:
+    """``settings`` with the URLs of the embedded servers that `dudao up` runs on the data folder, where
+    none are given (as it records them: ``<data_dir>/postgres`` and ``<data_dir>/nats``)."""
+    if settings.production or (settings.database_url is not None and settings.nats_url is not None):
+        return settings
+    from dudao.dev.embedded import running_nats, running_postgres
+    from dudao.dev.suite import DATABASE
+
+    data_dir = settings.data_dir.resolve()
+    found: dict[str, Any] = {}
+    if settings.database_url is None and (pg := running_postgres(data_dir / "postgres")) is not None:
+        found["database_url"] = SecretStr(asyncpg_url(pg.url(DATABASE)))
+    if settings.nats_url is None and (server := running_nats(data_dir / "nats")) is not None:
+        # The suite's server authenticates: the CLI connects as its administrator, as `dudao up`'s steps do.
+        found["nats_url"] = server.url if settings.nats_user else server.admin_url
+    return settings.model_copy(update=found)
+
+
+def _given(url: str | None) -> str:
+    """A URL that ``_settings`` made sure of."""
+    assert url is not None
+    return url
+
+
+def _run(
+    work: Callable[[Settings], Coroutine[Any, Any, T]],
+    settings: Settings | None = None,
+    *,
+    database: bool = True,
+    nats: bool = False,
+) -> T:
     try:
-        return asyncio.run(work(_settings()))
+        return asyncio.run(work(settings or _settings(database=database, nats=nats)))
     except DomainError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
+    except OSError as exc:  # refused, unreachable or timed out: asyncpg and NATS raise OSErrors
+        typer.echo(f"error: could not connect: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _kits() -> dict[str, KitTables]:
@@ -73,12 +139,20 @@ def _kits() -> dict[str, KitTables]:
     return kits
 
 
+def _kit_named(schema: str) -> KitTables:
+    kit = _kits().get(schema)
+    if kit is None:
+        typer.echo(f"error: no schema {schema!r}; one of {', '.join(_kits())}", err=True)
+        raise typer.Exit(2)
+    return kit
+
+
 @app.command()
 def up() -> None:
     """Start the whole suite on this machine (embedded PostgreSQL and NATS unless URLs are given)."""
     from dudao.dev.suite import run_suite
 
-    raise typer.Exit(run_suite(_settings()))
+    raise typer.Exit(run_suite(_development_settings()))
 
 
 @app.command()
@@ -86,7 +160,8 @@ def down() -> None:
     """Stop a suite started by ``dudao up``."""
     from dudao.dev.suite import stop_suite
 
-    stop_suite(_settings().data_dir)
+    # Only processes and servers to stop: no environment to name.
+    stop_suite(Settings().data_dir)
 
 
 @app.command()
@@ -95,12 +170,10 @@ def migrate(
 ) -> None:
     """Migrate every schema to its latest version, then seed the divisions and the holiday calendar."""
     settings = _settings()
-    if settings.database_url is None:
-        typer.echo("error: DUDAO_DATABASE_URL is not set", err=True)
-        raise typer.Exit(2)
+    assert settings.database_url is not None
     upgrade_all(settings.database_url.get_secret_value())
-    count = _run(lambda s: _seed_divisions(s, divisions_csv))
-    years = _run(_seed_calendar)
+    count = _run(lambda s: _seed_divisions(s, divisions_csv), settings)
+    years = _run(_seed_calendar, settings)
     typer.echo(f"migrated; {count} divisions seeded; holiday calendar: {len(years)} years added")
 
 
@@ -140,7 +213,7 @@ def token(
     try:
         typer.echo(
             issue_dev_token(
-                _settings(),
+                _development_settings(),
                 sub=sub,
                 name=name,
                 roles=roles,
@@ -154,18 +227,28 @@ def token(
         raise typer.Exit(2) from None
 
 
-async def _in_common_uow(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+async def _in_uow(settings: Settings, kit: KitTables, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run ``work`` in a unit of work on ``kit``'s schema, and commit it."""
     engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
     try:
         async with session_factory(engine)() as session:
             uow = UnitOfWork(
-                session=session, kit=common_kit, source="/dudao/cli", clock=clock, actor=CLI_ACTOR
+                session=session,
+                kit=kit,
+                source="/dudao/cli",
+                clock=clock,
+                actor=CLI_ACTOR,
+                audit_keys=audit.AuditKeys.from_settings(settings),
             )
             result = await work(uow)
             await uow.commit()
             return result
     finally:
         await engine.dispose()
+
+
+async def _in_common_uow(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    return await _in_uow(settings, common_kit, work)
 
 
 def _show(key: Any) -> str:
@@ -258,17 +341,22 @@ def apikey_rotate(key_id: UUID) -> None:
 @events_app.command("declare-stream")
 def events_declare_stream(replicas: Annotated[int, typer.Option(help="3 on a NATS cluster")] = 1) -> None:
     """Create or update the DUDAO stream on dudao.> (consumers never create it)."""
-    from dudao.events.nats import connect
+    from dudao.events.nats import connect, credentials
     from dudao.events.stream import declare_stream
 
     async def work(settings: Settings) -> None:
-        nc = await connect(settings.nats_url or "nats://127.0.0.1:4222", name="dudao-cli")
+        nc = await connect(_given(settings.nats_url), name="dudao-cli", **credentials(settings))
         try:
-            await declare_stream(nc.jetstream(), replicas=replicas)
+            await declare_stream(
+                nc.jetstream(),
+                replicas=replicas,
+                max_age=timedelta(days=settings.stream_max_age_days).total_seconds(),
+                max_bytes=settings.stream_max_bytes,
+            )
         finally:
             await nc.close()
 
-    _run(work)
+    _run(work, database=False, nats=True)
     typer.echo("stream DUDAO declared on dudao.>")
 
 
@@ -280,17 +368,14 @@ def events_replay(
     event_type: Annotated[list[str] | None, typer.Option("--type", help="Only these types")] = None,
 ) -> None:
     """Republish events from an outbox (consumers apply each at most once, thanks to their inbox)."""
-    from dudao.events.nats import connect
+    from dudao.events.nats import connect, credentials
     from dudao.events.relay import replay
 
-    kit = _kits().get(schema)
-    if kit is None:
-        typer.echo(f"error: no schema {schema!r}; one of {', '.join(_kits())}", err=True)
-        raise typer.Exit(2)
+    kit = _kit_named(schema)
 
     async def work(settings: Settings) -> int:
         engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
-        nc = await connect(settings.nats_url or "nats://127.0.0.1:4222", name="dudao-cli")
+        nc = await connect(_given(settings.nats_url), name="dudao-cli", **credentials(settings))
         try:
             return await replay(
                 engine, kit, nc.jetstream(), since_seq=since_seq, since_time=since, types=event_type
@@ -299,15 +384,106 @@ def events_replay(
             await nc.close()
             await engine.dispose()
 
-    typer.echo(f"{_run(work)} events republished")
+    typer.echo(f"{_run(work, nats=True)} events republished")
+
+
+dead_letters_app = typer.Typer(help="What consumers gave up on: list, retry, discard.", no_args_is_help=True)
+events_app.add_typer(dead_letters_app, name="dead-letters")
+
+
+def _letter_line(schema: str, letter: DeadLetter) -> str:
+    return (
+        f"{letter.id}  {schema}  {letter.consumer}  {letter.subject}  {letter.deliveries} attempts  "
+        f"{letter.failed_at:%Y-%m-%d %H:%M:%S%z}  {letter.summary[:160]}"
+    )
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(
+    schema: Annotated[list[str] | None, typer.Option(help="Default: every schema")] = None,
+    consumer: Annotated[str | None, typer.Option(help="Only this consumer's (durable name)")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many per schema, oldest first")] = 100,
+) -> None:
+    """List dead letters: id, schema (service), consumer, subject, attempts, time and error."""
+    kits = {name: _kit_named(name) for name in schema or _kits()}
+
+    async def work(settings: Settings) -> list[str]:
+        engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                return [
+                    _letter_line(name, letter)
+                    for name, kit in kits.items()
+                    for letter in await dead_letters.list_letters(conn, kit, consumer=consumer, limit=limit)
+                ]
+        finally:
+            await engine.dispose()
+
+    lines = _run(work)
+    typer.echo("\n".join(lines) if lines else "no dead letters")
+
+
+@dead_letters_app.command("retry")
+def dead_letters_retry(
+    schema: Annotated[str, typer.Option(help="Whose dead letters: governance, inspection, …")],
+    ids: Annotated[list[int], typer.Argument(help="Dead letter ids, as `list` shows them")],
+) -> None:
+    """Put dead letters back on the stream for their consumer alone, and delete them (audited)."""
+    from dudao.events.nats import connect, credentials
+
+    kit = _kit_named(schema)
+
+    async def work(settings: Settings) -> tuple[list[DeadLetter], Exception | None]:
+        nc = await connect(_given(settings.nats_url), name="dudao-cli", **credentials(settings))
+        try:
+            js = nc.jetstream()
+            return await _in_uow(settings, kit, lambda uow: dead_letters.retry(uow, js, ids))
+        finally:
+            await nc.close()
+
+    retried, failure = _run(work, nats=True)
+    for letter in retried:
+        typer.echo(f"retried {letter.id}: {letter.consumer} gets {letter.subject} again")
+    _report_missing(ids, retried, [] if failure is None else ids[len(retried) :])
+    if failure is not None:
+        typer.echo(f"error: the stream refused the next one: {failure}", err=True)
+        raise typer.Exit(1)
+
+
+@dead_letters_app.command("discard")
+def dead_letters_discard(
+    schema: Annotated[str, typer.Option(help="Whose dead letters: governance, inspection, …")],
+    ids: Annotated[list[int], typer.Argument(help="Dead letter ids, as `list` shows them")],
+) -> None:
+    """Delete dead letters for good; the schema's audit log records each."""
+    kit = _kit_named(schema)
+    discarded = _run(lambda settings: _in_uow(settings, kit, lambda uow: dead_letters.discard(uow, ids)))
+    for letter in discarded:
+        typer.echo(f"discarded {letter.id}: {letter.consumer} {letter.subject}")
+    _report_missing(ids, discarded, [])
+
+
+def _report_missing(ids: list[int], done: list[DeadLetter], untried: list[int]) -> None:
+    found = {letter.id for letter in done} | set(untried)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        typer.echo(f"warning: no dead letter {', '.join(map(str, missing))}", err=True)
 
 
 @audit_app.command("verify")
 def audit_verify(
     schema: Annotated[list[str] | None, typer.Option(help="Default: every schema")] = None,
 ) -> None:
-    """Walk each audit chain and name the first broken link."""
+    """Walk each audit chain with the audit key, hold it against the log's latest checkpoint (in its file
+    and on the stream) and name the first broken link."""
+    from functools import partial
+
+    from dudao.contracts.audit import checkpoint_subject
+    from dudao.events.nats import connect, credentials
+
     kits = _kits()
+    # Whose subjects each log's checkpoints are published on: the service's, the kit's own for common.
+    origins = {KIT_SCHEMA: KIT_SCHEMA, **{s.schema: s.name for s in service_specs()}}
     chosen = schema or list(kits)
     unknown = [s for s in chosen if s not in kits]
     if unknown:
@@ -315,23 +491,58 @@ def audit_verify(
         raise typer.Exit(2)
 
     async def work(settings: Settings) -> list[tuple[str, audit.Verification]]:
+        keys = audit.AuditKeys.from_settings(settings)
+        nc = None
+        if settings.nats_url is None:
+            typer.echo("warning: no NATS: only the checkpoint files are consulted, not the stream", err=True)
+        else:
+            nc = await connect(settings.nats_url, name="dudao-cli", **credentials(settings))
         engine = create_engine(settings, application_name="dudao-cli", pool_size=1)
         try:
             async with engine.connect() as conn:
-                return [(name, await audit.verify(conn, kits[name].audit_log)) for name in chosen]
+                return [
+                    (
+                        name,
+                        await audit.verify_log(
+                            conn,
+                            kits[name].audit_log,
+                            keys,
+                            settings.audit_checkpoint_root,
+                            None if nc is None else nc.jetstream(),
+                            partial(checkpoint_subject, origins[name]),
+                        ),
+                    )
+                    for name in chosen
+                ]
         finally:
             await engine.dispose()
+            if nc is not None:
+                await nc.close()
 
     failed = False
     for name, result in _run(work):
+        checkpoint = result.checkpoint
+        held = (
+            f"; checkpoint of {checkpoint.at:%Y-%m-%d %H:%M:%S} UTC: {checkpoint.count} entries"
+            if checkpoint is not None
+            else "; no checkpoint yet"
+        )
         if result.broken is None:
             pending = f"; {result.unsealed} not yet sealed by the worker" if result.unsealed else ""
-            typer.echo(f"{name}: intact, {result.checked} entries{pending}")
+            typer.echo(f"{name}: intact, {result.checked} entries{pending}{held}")
         else:
             failed = True
             link = result.broken
+            where = " ".join(
+                part
+                for part in (
+                    f"at entry {link.chain_seq}" if link.chain_seq is not None else "",
+                    f"(seq {link.seq})" if link.seq is not None else "",
+                )
+                if part
+            )
             typer.echo(
-                f"{name}: BROKEN at entry {link.chain_seq} (seq {link.seq}): {link.reason}; "
+                f"{name}: BROKEN{' ' + where if where else ''}: {link.reason}; "
                 f"the {result.checked} entries before it are intact"
             )
     raise typer.Exit(1 if failed else 0)
@@ -433,7 +644,7 @@ def revision(
     settings = _settings()
     location = dict(histories()).get(schema)
     if location is None or settings.database_url is None:
-        typer.echo("error: unknown schema, or DUDAO_DATABASE_URL is not set", err=True)
+        typer.echo(f"error: no schema {schema!r}; one of {', '.join(dict(histories()))}", err=True)
         raise typer.Exit(2)
     command.revision(
         alembic_config(location, settings.database_url.get_secret_value()), message=message, autogenerate=True
@@ -445,13 +656,18 @@ def demo(
     host: Annotated[str, typer.Option(help="Where `dudao up` runs")] = "127.0.0.1",
 ) -> None:
     """Play the escalation loop against a running `dudao up` and print its timeline (under a minute)."""
-    from dudao.dev.demo import play
+    import httpx
 
-    settings = _settings()
-    urls = {s.name: f"http://{host}:{s.port}" for s in service_specs()}
+    from dudao.dev.demo import SuiteUnreachable, play, suite_urls
+    from dudao.dev.suite import SuiteError
+
+    settings = _development_settings()
     try:
-        asyncio.run(play(urls, settings, typer.echo))
-    except (TimeoutError, RuntimeError, OSError) as exc:
+        asyncio.run(play(suite_urls(host), settings, typer.echo))
+    except (SuiteUnreachable, SuiteError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except (TimeoutError, RuntimeError, OSError, httpx.HTTPError) as exc:
         typer.echo(f"error: {exc} (is `dudao up` running, with the clock adjustable?)", err=True)
         raise typer.Exit(1) from None
 

@@ -97,6 +97,8 @@ def create_engine(
         max_overflow=0,
         pool_pre_ping=False,
         echo=settings.database_echo,
+        # A failed statement's parameters are names, phone numbers and ID numbers: never in a log line.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},
     )
     if schema is not None:

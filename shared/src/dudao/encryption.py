@@ -122,3 +122,9 @@ def mask_name(name: str) -> str:
     """``张三`` → ``张*``, ``欧阳小明`` → ``欧***``: the family name's first character only."""
     value = name.strip()
     return value[:1] + "*" * max(len(value) - 1, 1) if value else ""
+
+
+def mask_email(email: str) -> str:
+    """``zhang.san@example.gov.cn`` → ``z***@example.gov.cn``: the first character and the domain."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

@@ -32,6 +32,7 @@ class DomainError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extensions = extensions
+        self.headers: dict[str, str] = {}  # e.g. a 429's Retry-After
 
 
 class NotFound(DomainError):
@@ -76,6 +77,14 @@ class InvalidInput(DomainError):
     title = "The input is not valid"
 
 
+class PayloadTooLarge(DomainError):
+    """The one 413, whoever finds it: the body limit (middleware) or a file's limit (evidence)."""
+
+    status = 413
+    type = "payload-too-large"
+    title = "The request is larger than allowed"
+
+
 def problem(
     status: int, type_slug: str, title: str, detail: str, request: Request, **extensions: Any
 ) -> JSONResponse:
@@ -111,7 +120,9 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.status, exc.type, exc.title, exc.detail, request, **exc.extensions)
+    response = problem(exc.status, exc.type, exc.title, exc.detail, request, **exc.extensions)
+    response.headers.update(exc.headers)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -137,6 +148,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     slug = phrase.lower().replace(" ", "-")
+    if status == PayloadTooLarge.status:  # a body over the limit while it streams in (middleware)
+        slug, phrase = PayloadTooLarge.type, PayloadTooLarge.title
     detail = exc.detail if isinstance(exc.detail, str) else phrase
     response = problem(status, slug, phrase, detail, request)
     if exc.headers:

@@ -33,6 +33,10 @@ class DivisionOutsideJurisdiction(Forbidden):
     title = "You may not act outside your jurisdiction"
 
 
+# Who reads rows of a jurisdiction; a portal reads only what is published, through the public routes.
+_READERS = tuple(role for role in Role if role is not Role.PORTAL)
+
+
 def addressed_only(who: Principal) -> bool:
     """A supervised unit sees what is addressed to it, not what concerns its neighbours in the same county."""
     return Role.SUPERVISED_UNIT in who.roles and not who.has_any(
@@ -44,9 +48,10 @@ def visible_to(
     stmt: S, who: Principal, division_column: ColumnElement[str] | Any, *addressees: ColumnElement[Any] | Any
 ) -> S:
     """``stmt`` narrowed to rows whose division code lies in one of the principal's jurisdictions and, given
-    ``addressees`` (the columns naming whom a row is for), for a supervised unit to rows naming its org."""
+    ``addressees`` (the columns naming whom a row is for), for a supervised unit to rows naming its org; a
+    portal's to none."""
     prefixes = who.jurisdictions
-    if not prefixes:
+    if not prefixes or not who.has_any(*_READERS):
         return stmt.where(false())
     stmt = stmt.where(or_(*(division_column.startswith(p, autoescape=True) for p in prefixes)))
     if not addressees or not addressed_only(who):

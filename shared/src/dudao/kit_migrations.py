@@ -11,7 +11,26 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from dudao.audit import append_only_statements
+from dudao.audit import legacy_hash
+
+# The audit log's triggers as the first migration installed them: refuse deletes and any update other
+# than sealing an unsealed row (the chain columns, nothing else).
+_AUDIT_APPEND_ONLY_V1 = """
+CREATE OR REPLACE FUNCTION {schema}.audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.chain_seq IS NULL AND NEW.chain_seq IS NOT NULL
+     AND (to_jsonb(NEW) - 'chain_seq' - 'prev_hash' - 'hash')
+         = (to_jsonb(OLD) - 'chain_seq' - 'prev_hash' - 'hash')
+  THEN
+    RETURN NEW;  -- sealing: the chain columns of an unsealed entry, nothing else
+  END IF;
+  RAISE EXCEPTION 'audit_log is append-only';
+END $$
+"""
+_AUDIT_APPEND_ONLY_TRIGGER_V1 = """
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON {schema}.audit_log
+  FOR EACH ROW EXECUTE FUNCTION {schema}.audit_log_append_only()
+"""
 
 
 def create_kit_tables_v1(schema: str) -> None:
@@ -113,8 +132,8 @@ def create_kit_tables_v1(schema: str) -> None:
         schema=schema,
         postgresql_where=sa.text("published_at IS NULL"),
     )
-    for statement in append_only_statements(schema):
-        op.execute(statement)
+    op.execute(_AUDIT_APPEND_ONLY_V1.format(schema=schema))
+    op.execute(_AUDIT_APPEND_ONLY_TRIGGER_V1.format(schema=schema))
 
 
 def drop_kit_tables_v1(schema: str) -> None:
@@ -136,6 +155,122 @@ def drop_kit_tables_v1(schema: str) -> None:
         postgresql_where=sa.text("chain_seq IS NULL"),
     )
     op.drop_table("audit_log", schema=schema)
+
+
+# The kit's tables by what pruning compares with its retention (dudao.retention).
+_RETENTION_INDEXES_V1 = (
+    ("ix_outbox_published", "outbox", "published_at", "published_at IS NOT NULL"),
+    ("ix_inbox_processed_at", "inbox", "processed_at", None),
+    ("ix_dead_letter_failed_at", "dead_letter", "failed_at", None),
+    ("ix_idempotency_key_created_at", "idempotency_key", "created_at", None),
+)
+
+
+def create_kit_retention_indexes_v1(schema: str) -> None:
+    for name, table, column, where in _RETENTION_INDEXES_V1:
+        op.create_index(
+            name,
+            table,
+            [column],
+            schema=schema,
+            postgresql_where=sa.text(where) if where else None,
+        )
+
+
+def drop_kit_retention_indexes_v1(schema: str) -> None:
+    for name, table, _column, _where in _RETENTION_INDEXES_V1:
+        op.drop_index(name, table_name=table, schema=schema)
+
+
+# The keyed chain (dudao.audit): the same rule under the new column names, nested so that a statement
+# trigger (whose OLD and NEW are null) reaches the RAISE; and a statement trigger that refuses TRUNCATE.
+_AUDIT_APPEND_ONLY_V2 = """
+CREATE OR REPLACE FUNCTION {schema}.audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF OLD.chain_seq IS NULL AND NEW.chain_seq IS NOT NULL
+       AND (to_jsonb(NEW) - 'chain_seq' - 'prev_mac' - 'mac')
+           = (to_jsonb(OLD) - 'chain_seq' - 'prev_mac' - 'mac')
+    THEN
+      RETURN NEW;  -- sealing: the chain columns of an unsealed entry, nothing else
+    END IF;
+  END IF;
+  RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP;
+END $$
+"""
+_AUDIT_NO_TRUNCATE_TRIGGER_V2 = """
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON {schema}.audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION {schema}.audit_log_append_only()
+"""
+
+
+def upgrade_audit_log_v2(schema: str) -> None:
+    """The keyed chain: entry ids and entry MACs, MACs ("<key id>:<hex>") in place of the hashes, and no
+    TRUNCATE. Entries still unsealed are sealed first under the rule they were written for (SHA-256), so
+    that the keyed chain only ever follows a sealed legacy prefix; stop the writers before migrating."""
+    _seal_legacy_v2(schema)
+    for old, new in (("prev_hash", "prev_mac"), ("hash", "mac")):
+        op.alter_column("audit_log", old, type_=sa.String(length=100), schema=schema)
+        op.alter_column("audit_log", old, new_column_name=new, schema=schema)
+    op.add_column("audit_log", sa.Column("entry_id", sa.Uuid(), nullable=True), schema=schema)
+    op.add_column("audit_log", sa.Column("entry_mac", sa.String(length=100), nullable=True), schema=schema)
+    op.create_unique_constraint(op.f("uq_audit_log_entry_id"), "audit_log", ["entry_id"], schema=schema)
+    op.execute(_AUDIT_APPEND_ONLY_V2.format(schema=schema))
+    op.execute(_AUDIT_NO_TRUNCATE_TRIGGER_V2.format(schema=schema))
+
+
+def downgrade_audit_log_v2(schema: str) -> None:
+    """Back to the hash columns (keeping their width: keyed MACs are longer than a hash)."""
+    op.execute(f"DROP TRIGGER audit_log_no_truncate ON {schema}.audit_log")
+    op.execute(_AUDIT_APPEND_ONLY_V1.format(schema=schema))
+    op.drop_constraint(op.f("uq_audit_log_entry_id"), "audit_log", schema=schema, type_="unique")
+    op.drop_column("audit_log", "entry_mac", schema=schema)
+    op.drop_column("audit_log", "entry_id", schema=schema)
+    for old, new in (("prev_hash", "prev_mac"), ("hash", "mac")):
+        op.alter_column("audit_log", new, new_column_name=old, schema=schema)
+
+
+def _seal_legacy_v2(schema: str) -> None:
+    content = ("actor", "actor_kind", "action", "record_type", "record_id", "division_code")
+    audit_log = sa.table(
+        "audit_log",
+        sa.column("seq", sa.BigInteger()),
+        sa.column("occurred_at", sa.DateTime(timezone=True)),
+        *(sa.column(name, sa.String()) for name in (*content, "source_address", "request_id")),
+        sa.column("details", postgresql.JSONB()),
+        sa.column("chain_seq", sa.BigInteger()),
+        sa.column("prev_hash", sa.String()),
+        sa.column("hash", sa.String()),
+        schema=schema,
+    )
+    bind = op.get_bind()
+    last = bind.execute(
+        sa.select(audit_log.c.chain_seq, audit_log.c.hash)
+        .where(audit_log.c.chain_seq.is_not(None))
+        .order_by(audit_log.c.chain_seq.desc())
+        .limit(1)
+    ).first()
+    chain_seq, prev = (last[0], last[1]) if last else (0, "0" * 64)
+    rows = bind.execute(
+        sa.select(audit_log).where(audit_log.c.chain_seq.is_(None)).order_by(audit_log.c.seq)
+    ).mappings()
+    seals = []
+    for row in rows:
+        chain_seq += 1
+        digest = legacy_hash(prev, chain_seq, row)
+        seals.append({"b_seq": row["seq"], "chain_seq": chain_seq, "prev_hash": prev, "hash": digest})
+        prev = digest
+    if seals:
+        bind.execute(
+            audit_log.update()
+            .where(audit_log.c.seq == sa.bindparam("b_seq"))
+            .values(
+                chain_seq=sa.bindparam("chain_seq"),
+                prev_hash=sa.bindparam("prev_hash"),
+                hash=sa.bindparam("hash"),
+            ),
+            seals,
+        )
 
 
 def create_rectification_tables_v1(schema: str) -> None:

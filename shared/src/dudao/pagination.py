@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Query, Response
-from pydantic import BaseModel
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
 from sqlalchemy import Select, SQLColumnExpression, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -43,6 +44,32 @@ def decode_cursor(cursor: str | None) -> UUID | None:
 
 Cursor = Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
+
+SYNC_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+_ISO_8601 = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+
+
+def _iso_8601(value: object) -> object:
+    # Pydantic would read a number as seconds since 1970: "-1" and "1950" are not a time a client synced.
+    if isinstance(value, str) and not _ISO_8601.match(value):
+        raise ValueError("must be an ISO 8601 timestamp with an offset, such as 2026-03-01T08:00:00+08:00")
+    return value
+
+
+def _not_before_floor(value: datetime | None) -> datetime | None:
+    if value is not None and value < SYNC_FLOOR:
+        raise ValueError(f"must not be before {SYNC_FLOOR.date().isoformat()}")
+    return value
+
+
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(_iso_8601),
+    AfterValidator(_not_before_floor),
+    Query(
+        description="Mobile sync: rows changed since this instant (ISO 8601 with an offset; 2000 or later)"
+    ),
+]
 
 
 def next_cursor(ids: list[UUID], limit: int) -> str | None:

@@ -21,9 +21,10 @@ from dudao.auth.tokens import TokenVerifier
 from dudao.clock import Clock
 from dudao.clock_sync import ClockSync, ensure_allowed
 from dudao.common.models import DivisionRow
-from dudao.config import Settings
+from dudao.config import Settings, report_unknown_variables
 from dudao.db import create_engine, session_factory
 from dudao.divisions.tree import Division, DivisionTree, load_tree
+from dudao.events.nats import credentials
 from dudao.service import ServiceSpec
 
 log = structlog.get_logger("dudao.runtime")
@@ -95,6 +96,8 @@ class Runtime:
     @classmethod
     async def start(cls, spec: ServiceSpec, settings: Settings, clock: Clock) -> Runtime:
         ensure_allowed(settings)
+        settings.require_startable()
+        report_unknown_variables()
         engine = create_engine(settings, application_name=spec.name, schema=spec.schema)
         sessions = session_factory(engine)
         runtime = cls(
@@ -145,6 +148,7 @@ class Runtime:
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                     connect_timeout=2,
+                    **credentials(self.settings),
                 )
                 break
             except Exception as exc:

@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.contextvars import bound_contextvars
 
+from dudao.audit import AuditKeys
 from dudao.clock import Clock
 from dudao.config import Settings
 from dudao.ids import uuid7
@@ -73,6 +74,7 @@ class Scheduler:
         self._clock = clock
         self._tick_seconds = settings.scheduler_tick_seconds
         self._notify = notify
+        self._audit_keys = AuditKeys.from_settings(settings)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run each job at start and then every ``job.every``, checking every tick, until ``stop`` is set."""
@@ -99,7 +101,15 @@ class Scheduler:
         with bound_contextvars(job=job.name, correlation_id=run_id):
             # Leaving the session without a commit rolls everything back.
             async with self._sessions() as session:
-                uow = UnitOfWork(session, self._kit, self._source, self._clock, actor, notify=self._notify)
+                uow = UnitOfWork(
+                    session,
+                    self._kit,
+                    self._source,
+                    self._clock,
+                    actor,
+                    notify=self._notify,
+                    audit_keys=self._audit_keys,
+                )
                 handled = await job.run(uow, self._clock.now())
                 await uow.commit()
             if handled:

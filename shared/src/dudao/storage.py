@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from dudao.evidence import content
+
 
 @dataclass(frozen=True)
 class StoredFile:
@@ -28,6 +30,8 @@ class EvidenceStorage(Protocol):
     async def save(self, key: str, chunks: AsyncIterator[bytes], *, max_bytes: int) -> StoredFile: ...
 
     def path(self, key: str) -> Path: ...
+
+    async def content_type(self, key: str) -> str | None: ...
 
     async def delete(self, key: str) -> None: ...
 
@@ -66,6 +70,10 @@ class LocalDiskStorage:
         handle.close()
         await asyncio.to_thread(partial.replace, target)
         return StoredFile(key, size, digest.hexdigest())
+
+    async def content_type(self, key: str) -> str | None:
+        """What the stored bytes are, whatever the uploader declared (None: nothing recognisable)."""
+        return await asyncio.to_thread(content.detect, self.path(key))
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path(key).unlink, True)

@@ -58,6 +58,8 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("last_error", Text),
         Index("ix_outbox_unpublished", "seq", postgresql_where=text("published_at IS NULL")),
+        # Pruning finds the rows published before the replay window by this one.
+        Index("ix_outbox_published", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     )
     inbox = Table(
         "inbox",
@@ -65,6 +67,7 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("consumer", String(100), primary_key=True),
         Column("event_id", UUID(as_uuid=True), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_inbox_processed_at", "processed_at"),
     )
     dead_letter = Table(
         "dead_letter",
@@ -77,6 +80,7 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("error", Text, nullable=False),
         Column("deliveries", Integer, nullable=False),
         Column("failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_dead_letter_failed_at", "failed_at"),
     )
     audit_log = Table(
         "audit_log",
@@ -96,9 +100,12 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column(
             "txid", BigInteger, nullable=False, server_default=text("(pg_current_xact_id()::text)::bigint")
         ),
+        # Set by the service as it writes the entry (dudao.audit): a row without a good one is forged.
+        Column("entry_id", UUID(as_uuid=True), unique=True),
+        Column("entry_mac", String(100)),
         Column("chain_seq", BigInteger, unique=True),
-        Column("prev_hash", String(64)),
-        Column("hash", String(64)),
+        Column("prev_mac", String(100)),
+        Column("mac", String(100)),
         Index("ix_audit_log_unsealed", "seq", postgresql_where=text("chain_seq IS NULL")),
     )
     idempotency = Table(
@@ -111,5 +118,6 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("headers", JSONB, nullable=False),
         Column("body", LargeBinary, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_idempotency_key_created_at", "created_at"),
     )
     return KitTables(schema, outbox, inbox, dead_letter, audit_log, idempotency)

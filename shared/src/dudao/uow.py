@@ -52,6 +52,8 @@ class UnitOfWork:
     # from the NOTIFY to the end of the commit: processes coalesce them through ``notify``; without one
     # (tests, scripts) the unit of work sends its own after committing.
     notify: Callable[[str], None] | None = None
+    # What MACs its audit entries (dudao.audit): the process's key; tests and scripts get the development one.
+    audit_keys: audit.AuditKeys = field(default_factory=audit.AuditKeys.development)
     _writes: list[bulk.Write] = field(default_factory=list)
     _violations: dict[str, DomainError] = field(default_factory=dict)
     _events: list[CloudEvent] = field(default_factory=list)
@@ -204,7 +206,10 @@ class UnitOfWork:
             schema=self.kit.schema,
         )
         entries = bulk.write(
-            "insert", self.kit.audit_log, (e.row() for e in self._audit), schema=self.kit.schema
+            "insert",
+            self.kit.audit_log,
+            (e.row(self.audit_keys, self.kit.schema) for e in self._audit),
+            schema=self.kit.schema,
         )
         return [w for w in (outbox, entries) if w is not None]
 

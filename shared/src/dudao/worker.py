@@ -7,7 +7,7 @@ import importlib
 
 from dudao.clock import clock
 from dudao.common.models import common_kit
-from dudao.config import Settings
+from dudao.config import Settings, report_unknown_variables
 from dudao.events.worker import run_worker
 from dudao.logging import configure_logging
 from dudao.service import ServiceSpec
@@ -24,6 +24,7 @@ def main(spec_path: str) -> None:
     spec = load_spec(spec_path)
     settings = Settings.for_service(spec.name)
     configure_logging(f"{spec.name}-worker", level=settings.log_level, json=settings.log_json)
+    report_unknown_variables()
     # Every worker also relays the kit's own outbox (API key events); relays are safe side by side.
     asyncio.run(
         run_worker(

@@ -114,6 +114,14 @@ async def test_a_member_unit_reads_its_committees_directory_and_contacts_are_mas
         assert directory.status_code == 200, directory.text
         assert [m["name"] for m in directory.json()["members"]] == ["来宾市委组织部", "来宾市纪委监委"]
         assert [(x["phone"], x["email"]) for x in liaisons(directory.json())] == [(phone, email)]
+    async with engine.connect() as conn:  # the two reads in full are audited, the masked ones are not
+        reads = await conn.execute(
+            select(func.count()).where(
+                kit.audit_log.c.action == "liaison.contacts_read",
+                kit.audit_log.c.record_id == named.json()["id"],
+            )
+        )
+    assert reads.scalar_one() == 2
 
     # Another committee's member unit: none of this committee, not even in its jurisdiction.
     county_office = bearer(token("supervision_office", division=COUNTY))

@@ -154,7 +154,8 @@ async def test_provisional_deadlines_within_the_allowing_office_until_the_year_i
 ) -> None:
     year = FLIP_YEAR
     nanning, county, liuzhou = _office(token, "450100"), _office(token, "450102"), _office(token, "450200")
-    start = date(year, 9, 29)  # a Friday: ten weekdays later is Friday 13 October
+    # A Friday: ten weekdays later, less 2 and 3 October (国庆节, fixed dates), is Tuesday 17 October.
+    start = date(year, 9, 29)
     assert (await _deadline(governance, county, start, 10)).status_code == 422
 
     allowed = await governance.post(
@@ -169,7 +170,7 @@ async def test_provisional_deadlines_within_the_allowing_office_until_the_year_i
 
     for office in (nanning, county):
         provisional = await _deadline(governance, office, start, 10)
-        assert (provisional.json()["due"], provisional.json()["provisional"]) == (f"{year}-10-13", True)
+        assert (provisional.json()["due"], provisional.json()["provisional"]) == (f"{year}-10-17", True)
     assert (await _deadline(governance, liuzhou, start, 10)).status_code == 422
 
     # The State Council publishes the year: 1–7 October off, Saturday 7 October … made a working day.

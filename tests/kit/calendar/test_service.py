@@ -140,6 +140,29 @@ async def test_an_allowance_makes_deadlines_provisional_in_its_jurisdiction_only
         await service.add_working_days(session, start, 10)
 
 
+async def test_a_provisional_deadline_skips_the_holidays_whose_dates_never_move(
+    session: AsyncSession,
+) -> None:
+    year = 2058  # 1 January, 1–2 May and 1–3 October all fall on weekdays
+    nanning = Principal(
+        sub="office-4501", name="南宁督导办", roles=frozenset({Role.SUPERVISION_OFFICE}), division="450100"
+    )
+    await service.allow_provisional(_uow(session), nanning, "450100", year)
+
+    async def due(start: date, days: int) -> service.Deadline:
+        return await service.compute_deadline(
+            session, start=start, days=days, kind="working", office_division="450102"
+        )
+
+    # Monday 31 December: the next working day is not 元旦 but Wednesday 2 January.
+    assert await due(date(year - 1, 12, 31), 1) == service.Deadline(date(year, 1, 2), provisional=True)
+    # Tuesday 30 April: 劳动节 takes Wednesday 1 and Thursday 2 May.
+    assert await due(date(year, 4, 30), 1) == service.Deadline(date(year, 5, 3), provisional=True)
+    # Monday 30 September: 国庆节 takes Tuesday 1 to Thursday 3 October; five working days end on the 10th.
+    assert await due(date(year, 9, 30), 1) == service.Deadline(date(year, 10, 4), provisional=True)
+    assert await due(date(year, 9, 30), 5) == service.Deadline(date(year, 10, 10), provisional=True)
+
+
 async def test_a_deadline_reads_the_calendar_once_for_its_whole_range(
     session: AsyncSession, engine: AsyncEngine
 ) -> None:

@@ -105,8 +105,13 @@ class World:
         self.durables.append(durable)
         return durable
 
+    @property
+    def source(self) -> str:
+        """The source of the test's events: the service its subjects name, as consumers check."""
+        return f"/dudao/{self.token}"
+
     def uow(self, session: AsyncSession) -> UnitOfWork:
-        return UnitOfWork(session, self.kit, "dudao/testkit", self.clock)
+        return UnitOfWork(session, self.kit, self.source, self.clock)
 
     async def commit_events(self, *events: Event) -> list[CloudEvent]:
         async with self.sessions() as session:

@@ -43,7 +43,7 @@ async def test_redelivered_event_is_applied_once(world: World) -> None:
         uow = UnitOfWork(
             session,
             world.kit,
-            "dudao/testkit",
+            world.source,
             world.clock,
             Actor(id="inspector-1", kind="person", request_id="req-redeliver"),
         )

@@ -22,7 +22,7 @@ async def bare_js(tmp_path: Path) -> AsyncIterator[JetStreamContext]:
     """JetStream on a server of its own, where nobody declared the stream yet."""
     server = embedded.start_nats(tmp_path / "nats")
     try:
-        nc = await connect(server.url, "tests-bare")
+        nc = await connect(server.admin_url, "tests-bare")
         try:
             yield nc.jetstream()
         finally:

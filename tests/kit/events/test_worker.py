@@ -51,7 +51,7 @@ async def test_worker_carries_a_timed_fact_to_its_consumer_and_stops_on_sigterm(
     worker = asyncio.create_task(
         run_worker(
             service_name="testkit",
-            source="dudao/testkit",
+            source=world.source,
             kit=world.kit,
             extra_kits=[],
             consumers=[count_it],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,8 +13,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dudao.clock import Clock
 from monitoring.indicator.models import IndicatorSystem
 from tests.conftest import TokenFactory, bearer
+
+# The business date the services judge deadlines by (Asia/Shanghai), not the machine's.
+TODAY = Clock().today()
+
 
 CITY = "450100"  # 南宁市
 COUNTY = "450102"  # 兴宁区
@@ -59,14 +64,14 @@ def agency_body(**overrides: Any) -> dict[str, Any]:
         "credit_code": credit_code(),
         "qualification_kind": "教育评估监测机构资质",
         "certificate_number": f"桂教评{secrets.token_hex(3)}",
-        "qualification_valid_until": (date.today() + timedelta(days=900)).isoformat(),
+        "qualification_valid_until": (TODAY + timedelta(days=900)).isoformat(),
         "contacts": [{"name": "李明华", "phone": "13812345678", "email": "liminghua@example.cn"}],
         **overrides,
     }
 
 
 def commission_body(agency_id: str, system_id: UUID, **overrides: Any) -> dict[str, Any]:
-    today = date.today()
+    today = TODAY
     return {
         "agency_id": agency_id,
         "title": "兴宁区义务教育质量监测",

@@ -24,6 +24,10 @@ from monitoring.db import kit
 from tests.conftest import TokenFactory, bearer
 from tests.monitoring.agency.conftest import COUNTY, NEIGHBOUR, Make, agency_body, commission_body
 
+# The business date the services judge deadlines by (Asia/Shanghai), not the machine's.
+TODAY = Clock().today()
+
+
 YEAR = 2025
 
 
@@ -81,6 +85,13 @@ async def test_contacts_are_sealed_and_shown_in_full_only_to_offices_and_the_age
     ).status_code == 404
     elsewhere = bearer(token("supervision_office", division="450200"))
     assert (await monitoring.get(f"/v1/agencies/{firm['id']}", headers=elsewhere)).status_code == 404
+    async with engine.connect() as conn:  # the reads in full are audited, the masked one is not
+        reads = await conn.execute(
+            select(kit.audit_log.c.details["via"].astext).where(
+                kit.audit_log.c.action == "agency.contacts_read", kit.audit_log.c.record_id == firm["id"]
+            )
+        )
+    assert sorted(reads.scalars()) == ["detail", "list"]
 
 
 async def test_a_bad_agency_gets_a_problem_naming_the_field_and_writes_nothing(
@@ -222,7 +233,7 @@ async def test_a_key_of_one_commission_reaches_nothing_of_another_in_the_same_co
 async def test_a_commission_not_yet_in_force_refuses_its_key(
     monitoring: httpx.AsyncClient, commissioned: Make
 ) -> None:
-    today = date.today()
+    today = TODAY
     c = await commissioned(
         starts_on=(today + timedelta(days=5)).isoformat(),
         deliverables=[

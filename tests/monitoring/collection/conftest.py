@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,11 +13,16 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dudao.clock import Clock
 from dudao.ids import uuid7
 from monitoring.collection.models import Submission, SubmittedValue
 from monitoring.indicator.models import IndicatorSystem
 from monitoring.roster.models import RosterSchool
 from tests.conftest import TokenFactory, bearer, random_school_code
+
+# The business date the services judge deadlines by (Asia/Shanghai), not the machine's.
+TODAY = Clock().today()
+
 
 CITY = "450100"  # 南宁市
 COUNTY = "450102"  # 兴宁区
@@ -88,7 +93,7 @@ def task_body(system_id: UUID, **overrides: Any) -> dict[str, Any]:
         "year": YEAR,
         "unit_kind": "school",
         "elements": SCHOOL_ELEMENTS,
-        "due_on": (date.today() + timedelta(days=20)).isoformat(),
+        "due_on": (TODAY + timedelta(days=20)).isoformat(),
         "rules": [
             {"kind": "required", "element": "pupils_primary"},
             {"kind": "range", "element": "teaching_floor_area", "maximum": 500000},
@@ -155,7 +160,7 @@ async def agency_key(
             "credit_code": "".join(secrets.choice(_CREDIT) for _ in range(18)),
             "qualification_kind": "教育评估",
             "certificate_number": f"GX-{secrets.token_hex(3)}",
-            "qualification_valid_until": (date.today() + timedelta(days=700)).isoformat(),
+            "qualification_valid_until": (TODAY + timedelta(days=700)).isoformat(),
             "contacts": [{"name": "李老师", "phone": "0771-5551234"}],
         },
         headers=headers,
@@ -170,13 +175,13 @@ async def agency_key(
             "system_ids": [str(system_id)],
             "divisions": divisions,
             "unit_ids": unit_ids or [],
-            "starts_on": (date.today() - timedelta(days=1)).isoformat(),
-            "ends_on": (date.today() + timedelta(days=300)).isoformat(),
+            "starts_on": (TODAY - timedelta(days=1)).isoformat(),
+            "ends_on": (TODAY + timedelta(days=300)).isoformat(),
             "deliverables": [
                 {
                     "kind": "data",
                     "title": "学校数据",
-                    "due_on": (date.today() + timedelta(days=60)).isoformat(),
+                    "due_on": (TODAY + timedelta(days=60)).isoformat(),
                 }
             ],
         },

@@ -31,6 +31,9 @@ from tests.monitoring.collection.conftest import (
     task_body,
 )
 
+# The business date the services judge deadlines by (Asia/Shanghai), not the machine's.
+TODAY = Clock().today()
+
 Office = Callable[[str], dict[str, str]]
 
 
@@ -84,7 +87,7 @@ async def test_units_that_have_not_submitted_are_reminded_then_get_findings(
     monitoring_engine: AsyncEngine,
 ) -> None:
     late, punctual = await schools(2)
-    due = date.today() + timedelta(days=7)
+    due = TODAY + timedelta(days=7)
     units = [late["school_code"], punctual["school_code"]]
     task = await issue(
         monitoring,
@@ -127,10 +130,10 @@ async def test_a_county_that_misses_a_deadline_gets_a_finding_at_its_government(
         units=[COUNTY],
         elements=["guarantee.2_1", "guarantee.2_2"],
         rules=[],
-        due_on=date.today().isoformat(),
+        due_on=TODAY.isoformat(),
     )
     task = await issue(monitoring, office(CITY), body)
-    await _run(monitoring_engine, service.notice_overdue, date.today() + timedelta(days=1))
+    await _run(monitoring_engine, service.notice_overdue, TODAY + timedelta(days=1))
     [finding] = await _findings_of(monitoring, office(CITY), f"gov-{COUNTY}", task["id"])
     assert finding["finding"]["unit_kind"] == "government"
     assert finding["finding"]["unit_name"].endswith("人民政府")

@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dudao.config import Settings
 from dudao.db import session_factory
+from dudao.encryption import field_cipher
 from school_inspection.db import kit
 from school_inspection.inspector.repository import responsible_inspector
+from school_inspection.inspector.service import phone_of
 from tests.conftest import TokenFactory, bearer
 from tests.school_inspection.inspectors.support import (
     Headers,
@@ -288,7 +291,7 @@ async def test_a_recused_inspector_cannot_be_assigned_and_a_conflict_ends_the_as
 
 
 async def test_the_plate_query_finds_the_current_responsible_inspector(
-    inspection: httpx.AsyncClient, office: Headers, engine: AsyncEngine
+    inspection: httpx.AsyncClient, office: Headers, engine: AsyncEngine, settings: Settings
 ) -> None:
     inspector = await appoint(inspection, office, COUNTY)
     target = await school(inspection, office, COUNTY)
@@ -298,7 +301,7 @@ async def test_the_plate_query_finds_the_current_responsible_inspector(
     async with session_factory(engine)() as session:
         found = await responsible_inspector(session, UUID(target["id"]), on=today())
         assert found is not None
-        assert (found.name, found.contact_phone, found.photo_url) == (
+        assert (found.name, phone_of(field_cipher(settings), found), found.photo_url) == (
             inspector["name"],
             inspector["contact_phone"],
             inspector["photo_url"],

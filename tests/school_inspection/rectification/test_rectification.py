@@ -378,7 +378,7 @@ async def test_evidence_over_the_storage_limit_is_413_and_leaves_no_file(
         files={"file": ("big.pdf", b"0" * (settings.evidence_max_bytes + 1), "application/pdf")},
     )
     assert response.status_code == 413, response.text
-    assert response.json()["type"] == "urn:dudao:problem:evidence-too-large"
+    assert response.json()["type"] == "urn:dudao:problem:payload-too-large"
     assert {p for p in root.rglob("*") if p.is_file()} - before == set()
 
 

@@ -114,7 +114,7 @@ async def test_a_visit_finding_opens_a_rectification_in_the_same_transaction(
     inspection_engine: AsyncEngine,
 ) -> None:
     upload = await inspection.post(
-        "/v1/evidence", headers=inspector, files={"file": ("校门.jpg", b"\xff\xd8 photo", "image/jpeg")}
+        "/v1/evidence", headers=inspector, files={"file": ("校门.jpg", b"\xff\xd8\xff photo", "image/jpeg")}
     )
     assert upload.status_code == 201, upload.text
     problem = {

@@ -16,6 +16,7 @@ from dudao.auth.principal import Principal, Role
 from dudao.clock import clock
 from dudao.config import Settings
 from dudao.db import create_engine, session_factory
+from dudao.encryption import field_cipher
 from dudao.errors import DomainError
 from dudao.runtime import load_divisions  # the deployment's divisions, as services load them
 from dudao.uow import Actor, UnitOfWork
@@ -47,7 +48,8 @@ async def _import(
             uow = UnitOfWork(
                 session=session, kit=kit, source=f"/dudao/{SERVICE}", clock=clock, actor=Actor("cli", "cli")
             )
-            result = await service.import_rows(uow, who, divisions, rows, progress=progress)
+            cipher = field_cipher(settings)
+            result = await service.import_rows(uow, who, divisions, cipher, rows, progress=progress)
             await uow.commit()
             return result
     finally:

@@ -25,7 +25,10 @@ def _issued(key: ApiKey, secret: str) -> ApiKeyIssuedRead:
 
 
 @router.post(
-    "", status_code=201, response_model=ApiKeyIssuedRead, responses=problems(service.KeyOutsideJurisdiction)
+    "",
+    status_code=201,
+    response_model=ApiKeyIssuedRead,
+    responses=problems(service.KeyOutsideJurisdiction, service.ScopeOutsideHome),
 )
 async def issue_api_key(body: ApiKeyCreate, uow: CommonUoW, who: KeyAdmin) -> ApiKeyIssuedRead:
     """Issue a key for a machine client (agency, portal). The key is in this response only."""

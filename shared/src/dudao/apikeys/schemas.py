@@ -37,7 +37,7 @@ class ApiKeyCreate(StrictModel):
     scope_divisions: list[DivisionCode] = Field(
         default_factory=list,
         max_length=200,
-        description="Narrow the home division to these; empty: all of it",
+        description="Narrow the home division to these (each within it); empty: all of it",
     )
     expires_at: Timestamp | None = Field(default=None, description="ISO 8601 with offset; absent: never")
 

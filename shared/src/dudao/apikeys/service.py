@@ -10,8 +10,8 @@ from dudao.apikeys.events import ApiKeyIssued, ApiKeyRevoked
 from dudao.apikeys.schemas import ApiKeyCreate
 from dudao.auth.principal import Principal
 from dudao.common.models import ApiKey
-from dudao.divisions.tree import level_of
-from dudao.errors import Conflict, InvalidInput, NotFound
+from dudao.divisions.tree import covers, level_of
+from dudao.errors import Conflict, InvalidInput, NotFound, field_error
 from dudao.jurisdiction import require_visible
 from dudao.uow import UnitOfWork
 
@@ -33,12 +33,22 @@ class KeyOutsideJurisdiction(InvalidInput):
     title = "A key may not reach beyond its issuer's jurisdiction"
 
 
+class ScopeOutsideHome(InvalidInput):
+    type = "api-key-scope-outside-home"
+    title = "A key's divisions narrow its home division and lie within it"
+
+
 async def issue(
     uow: UnitOfWork, who: Principal, body: ApiKeyCreate, *, replaces: ApiKey | None = None
 ) -> tuple[ApiKey, str]:
     level_of(body.division_code)
     if not who.can_see(body.division_code):
         raise KeyOutsideJurisdiction(f"{body.division_code} is outside {who.division}")
+    # Principal.jurisdictions drops them anyway: refused, so that a key's record says what it reaches.
+    outside = sorted(c for c in set(body.scope_divisions) if not covers(body.division_code, c))
+    if outside:
+        message = f"outside the home division {body.division_code}: {', '.join(outside[:20])}"
+        raise field_error(ScopeOutsideHome, "scope_divisions", message)
     now = uow.clock.now()
     if body.expires_at is not None and body.expires_at <= now:
         raise InvalidInput(

@@ -2,7 +2,9 @@
 
 A year is known when it has a row in ``calendar_year``; then every one of its days is in
 ``calendar_day``. A deadline that needs a day of an unknown year is refused, never silently counted
-as plain weekdays, unless the office allowed provisional deadlines for that year (RULES.md §6).
+as plain weekdays, unless the office allowed provisional deadlines for that year (RULES.md §6). A
+provisional deadline counts Monday to Friday less the statutory holidays whose dates never move; the
+lunar ones (春节, 清明, 端午, 中秋) and the year's swapped days (调休) wait for the State Council's notice.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ MAX_RANGE_DAYS = 400
 PACKAGE_SOURCE: CalendarSource = "chinese-calendar"
 PACKAGE_PUBLISHER = "chinese-calendar"
 _ONE_DAY = timedelta(days=1)
+# The statutory holidays on fixed Gregorian dates (全国年节及纪念日放假办法, as revised by State Council
+# decree 795 from 2025): 元旦 1 January, 劳动节 1–2 May, 国庆节 1–3 October.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 class CalendarYearUnknown(DomainError):
@@ -110,8 +115,9 @@ async def compute_deadline(
 ) -> Deadline:
     """The deadline ``days`` calendar or working days after ``start`` (which does not count).
 
-    Working days in a year with no holiday data are counted Monday to Friday only where the office, or an
-    office above it, allowed provisional deadlines for that year; otherwise CalendarYearUnknown.
+    Working days in a year with no holiday data are counted Monday to Friday less FIXED_HOLIDAYS, only where
+    the office, or an office above it, allowed provisional deadlines for that year; otherwise
+    CalendarYearUnknown.
     """
     _check_count(days)
     if kind == "calendar":
@@ -141,7 +147,7 @@ async def _working_deadline(session: AsyncSession, start: date, days: int, offic
                     allowed = await repository.allowed_years(session, offices) if offices else set()
                 if due.year not in allowed:
                     raise CalendarYearUnknown(due.year)
-                provisional, flag = True, due.weekday() < 5
+                provisional, flag = True, due.weekday() < 5 and (due.month, due.day) not in FIXED_HOLIDAYS
             if flag:
                 remaining -= 1
     return Deadline(due=due, provisional=provisional)

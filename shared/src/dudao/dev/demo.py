@@ -25,8 +25,36 @@ from dudao.config import Settings
 from dudao.dev.calls import TokenFactory, advance_clock, bearer, eventually, ok
 from dudao.dev.duty_evaluation import DutyEvaluation
 from dudao.dev.monitoring_act import BalanceMonitoring, schools_of
+from dudao.dev.suite import SERVICES
 
 COUNTY = "450102"  # 兴宁区, Nanning
+
+
+class SuiteUnreachable(RuntimeError):
+    """A service of the suite does not answer; the message names it, where it was asked and why."""
+
+
+_PORT_VARIABLES = {service.name: service.port_variable for service in SERVICES}
+
+
+def suite_urls(host: str) -> dict[str, str]:
+    """Where `dudao up` serves each service on ``host``: on the ports it reads, DUDAO_<SERVICE>_PORT."""
+    return {service.name: f"http://{host}:{service.port()}" for service in SERVICES}
+
+
+async def require_up(client: httpx.AsyncClient, urls: Mapping[str, str]) -> None:
+    """Every service answers ``/healthz``, or SuiteUnreachable for the first that does not."""
+    for name, url in urls.items():
+        try:
+            healthy = (await client.get(url + "/healthz")).status_code == 200
+            reason = "it is not healthy"
+        except httpx.TransportError as exc:
+            healthy, reason = False, str(exc) or type(exc).__name__
+        if not healthy:
+            raise SuiteUnreachable(
+                f"{name} does not answer at {url} ({reason}): is `dudao up` running there, with the"
+                f" same {_PORT_VARIABLES.get(name, 'DUDAO_<SERVICE>_PORT')} if one was set?"
+            )
 
 
 class Loop:
@@ -145,6 +173,7 @@ async def play(urls: Mapping[str, str], settings: Settings, say: Callable[[str],
         say(f"[{time.monotonic() - started:5.1f}s] {text}")
 
     async with httpx.AsyncClient(timeout=15, trust_env=False) as client:
+        await require_up(client, urls)
         loop = Loop(urls, client, token)
         opened = await loop.raise_finding()
         at(

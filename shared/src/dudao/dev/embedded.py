@@ -2,9 +2,10 @@
 
 Each server keeps everything in a folder of its own: its data, its log and ``server.json``, which
 records the port it listens on so that ``dudao down``, a second ``dudao up`` and the tests find it.
-Both listen on 127.0.0.1 only, on a free port: never on 5432 or 4222, where a machine's own
-servers usually are. Data survives a restart; starting a server that already runs on the same
-folder returns the running one.
+Both listen on 127.0.0.1 only, never on 5432 or 4222, where a machine's own servers usually are: on
+a free port at the first start, and on the recorded one ever after while it stays free, so that a
+restart (after ``dudao down``, or after a crash) keeps the URLs the services were given. Data
+survives a restart; starting a server that already runs on the same folder returns the running one.
 
 PostgreSQL trusts every connection from 127.0.0.1 (superuser ``postgres``, no password): it is for
 one developer's machine or a CI runner, never for a shared host.
@@ -16,6 +17,7 @@ import importlib.util
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import httpx
+
+from dudao.events import permissions
 
 # PostgreSQL refuses to run as root; as root we run it as this system user.
 PG_SYSTEM_USER = "dudao-pg"
@@ -59,7 +63,27 @@ class EmbeddedNats:
 
     @property
     def url(self) -> str:
+        """The server's address, without credentials: an anonymous client is refused."""
         return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        """The address with the administrator's credentials, for a client that takes only a URL."""
+        return f"nats://{permissions.ADMIN}:{self.passwords()[permissions.ADMIN]}@127.0.0.1:{self.port}"
+
+    def passwords(self) -> dict[str, str]:
+        """Each NATS user's password (``users.json``, readable by its owner only)."""
+        return _nats_passwords(self.data_dir)
+
+    def environment(self) -> dict[str, str]:
+        """The ``DUDAO_`` variables that connect each service as its own user (``Settings.for_service``)
+        and anything else, such as the CLI, as the administrator."""
+        passwords = self.passwords()
+        env = {"DUDAO_NATS_USER": permissions.ADMIN, "DUDAO_NATS_PASSWORD": passwords[permissions.ADMIN]}
+        for service in permissions.SERVICES:
+            prefix = "DUDAO_" + service.upper().replace("-", "_")
+            env |= {f"{prefix}_NATS_USER": service, f"{prefix}_NATS_PASSWORD": passwords[service]}
+        return env
 
 
 # ---------------------------------------------------------------------------------------------- PostgreSQL
@@ -78,7 +102,7 @@ def start_postgres(data_dir: Path, port: int | None = None, durable: bool = True
 
     ``durable=False`` turns off fsync, synchronous commit and full-page writes: fast for tests, but
     a crash of the machine can then corrupt the data. ``port`` and ``durable`` apply only to a server
-    this call starts, not to one that already runs.
+    this call starts, not to one that already runs; without ``port`` it is the recorded one if free.
     """
     data_dir = data_dir.resolve()
     running = running_postgres(data_dir)
@@ -91,7 +115,7 @@ def start_postgres(data_dir: Path, port: int | None = None, durable: bool = True
     if not (pgdata / "PG_VERSION").exists():
         _initdb(pgdata, identity, durable)
 
-    port = port or _free_ports(1)[0]
+    port = port or _recorded_port(data_dir, "port") or _free_ports(1)[0]
     options = {
         "listen_addresses": "127.0.0.1",
         "port": str(port),
@@ -125,9 +149,7 @@ def start_postgres(data_dir: Path, port: int | None = None, durable: bool = True
         if fields is not None and fields[0] == process.pid and fields[2] == "ready" and _accepts(port):
             break
         _check_starting(process, deadline, "PostgreSQL", log, since)
-    _write_state(
-        data_dir, {"port": port, "pid": process.pid, "url": f"postgresql://postgres@127.0.0.1:{port}"}
-    )
+    _write_state(data_dir, {"port": port, "url": f"postgresql://postgres@127.0.0.1:{port}"})
     return EmbeddedPostgres(data_dir, port, process.pid)
 
 
@@ -169,7 +191,6 @@ def stop_postgres(data_dir: Path) -> None:
                 f"PostgreSQL (pid {pid}) did not stop: {result.stderr.strip()}\n"
                 + log_tail(data_dir / "postgres.log")
             )
-    (data_dir / _STATE_FILE).unlink(missing_ok=True)
 
 
 def create_database(pg: EmbeddedPostgres, name: str) -> None:
@@ -288,7 +309,10 @@ def _postmaster_fields(pgdata: Path) -> tuple[int, int, str] | None:
 def start_nats(data_dir: Path, port: int | None = None) -> EmbeddedNats:
     """Start NATS with JetStream stored under ``data_dir``, or return the one already running there.
 
-    ``port`` is ignored when a server already runs.
+    ``port`` is ignored when a server already runs; without it, the recorded ports are used if free.
+    The server authenticates every client: each service as its own user, allowed what
+    ``dudao.events.permissions`` says, and the administrator; the passwords are generated at the first
+    start and kept in ``users.json``.
     """
     data_dir = data_dir.resolve()
     running = running_nats(data_dir)
@@ -296,10 +320,11 @@ def start_nats(data_dir: Path, port: int | None = None) -> EmbeddedNats:
         return running
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "nats.log"
-    if port is None:
-        port, monitor_port = _free_ports(2)
-    else:
-        monitor_port = _free_ports(1)[0]
+    port = port or _recorded_port(data_dir, "port")
+    monitor_port = _recorded_port(data_dir, "monitor_port")
+    if port is None or monitor_port is None:
+        fresh = iter(_free_ports(2))
+        port, monitor_port = port or next(fresh), monitor_port or next(fresh)
     argv = [
         _nats_binary(),
         "--addr", "127.0.0.1",
@@ -309,6 +334,7 @@ def start_nats(data_dir: Path, port: int | None = None) -> EmbeddedNats:
         "--jetstream",
         "--store_dir", str(data_dir),  # the store is its jetstream/ folder
         "--pid", str(data_dir / "nats.pid"),
+        "--config", str(_nats_config(data_dir)),
     ]  # fmt: skip
     with log.open("ab") as out:
         since = out.tell()
@@ -324,10 +350,7 @@ def start_nats(data_dir: Path, port: int | None = None) -> EmbeddedNats:
     # /healthz answers 200 once JetStream has recovered its store.
     while not (_accepts(port) and _healthy(f"http://127.0.0.1:{monitor_port}/healthz")):
         _check_starting(process, deadline, "NATS", log, since)
-    _write_state(
-        data_dir,
-        {"port": port, "monitor_port": monitor_port, "pid": process.pid, "url": f"nats://127.0.0.1:{port}"},
-    )
+    _write_state(data_dir, {"port": port, "monitor_port": monitor_port, "url": f"nats://127.0.0.1:{port}"})
     return EmbeddedNats(data_dir, port, monitor_port, process.pid)
 
 
@@ -355,7 +378,36 @@ def stop_nats(data_dir: Path) -> None:
                     f"NATS (pid {running.pid}) did not stop\n" + log_tail(data_dir / "nats.log")
                 )
     (data_dir / "nats.pid").unlink(missing_ok=True)
-    (data_dir / _STATE_FILE).unlink(missing_ok=True)
+
+
+def _nats_config(data_dir: Path) -> Path:
+    """Write the server's configuration: its users, with the passwords of ``users.json``."""
+    users = permissions.users(_nats_passwords(data_dir), permissions.service_durables())
+    config = data_dir / "nats.conf"
+    _write_private(config, "authorization: " + json.dumps({"users": users}, indent=2) + "\n")
+    return config
+
+
+def _nats_passwords(data_dir: Path) -> dict[str, str]:
+    """The users' passwords, generated for those who have none yet: kept across restarts, so that the
+    processes connected before a restart connect again."""
+    path = data_dir / "users.json"
+    try:
+        passwords: dict[str, str] = json.loads(path.read_text())
+    except FileNotFoundError:
+        passwords = {}
+    missing = [u for u in (permissions.ADMIN, *permissions.SERVICES) if u not in passwords]
+    if missing:
+        passwords |= {user: secrets.token_urlsafe(24) for user in missing}
+        _write_private(path, json.dumps(passwords, indent=2) + "\n")
+    return passwords
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable and writable by its owner only."""
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(text)
 
 
 def _nats_binary() -> str:
@@ -395,6 +447,21 @@ def _free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _recorded_port(data_dir: Path, key: str) -> int | None:
+    """The port recorded under ``key`` in ``server.json``, if nothing else has taken it since."""
+    port = _read_state(data_dir).get(key)
+    if port is None:
+        return None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As both servers bind: a port left in TIME_WAIT by the previous run is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return None
+    return port
 
 
 def _accepts(port: int) -> bool:

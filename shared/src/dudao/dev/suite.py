@@ -5,6 +5,11 @@
 its worker as processes of their own and supervises them until Ctrl-C or SIGTERM. Everything lives
 under the data folder: ``postgres/``, ``nats/``, ``logs/<process>.log`` and ``suite.json``, which
 lists the processes so that ``stop_suite`` (``dudao down``, from another terminal) can stop them.
+
+Once the suite is up, a process or embedded server that dies is started again, the rest running on:
+the servers on the ports the processes know, after a delay that doubles with every quick death in a
+row. One that keeps dying is reported on stderr at every death from the fifth in a row on, and still
+retried. Before the suite is up a death stops it: it is a mistake to fix, not a crash to ride out.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -46,6 +53,13 @@ STOP_TIMEOUT_SECONDS = 10.0
 # Long enough for the supervisor to stop the processes, NATS and PostgreSQL in turn.
 SUPERVISOR_STOP_TIMEOUT_SECONDS = 90.0
 DATABASE = "dudao"
+# The first restart waits a second; each death in a row doubles it up to the maximum.
+RESTART_DELAY_SECONDS = 1.0
+MAX_RESTART_DELAY_SECONDS = 30.0
+# A death this soon after the start counts as one in a row; a later one starts the count again.
+QUICK_DEATH_SECONDS = 30.0
+# From this many quick deaths in a row on, each is reported as an error.
+REPORTED_DEATHS = 5
 # The request the banner shows with the development token.
 EXAMPLE_REQUEST = ("school-inspection", "/v1/schools")
 
@@ -77,7 +91,27 @@ SERVICES = (
 
 
 class SuiteError(RuntimeError):
-    """The suite cannot start or a process of it died; the message says which and why."""
+    """The suite cannot start (a port is taken, a step failed, a process died while starting); the
+    message says which and why."""
+
+
+@dataclass
+class _Restarts:
+    """When one supervised process or server started, its quick deaths in a row, its next start."""
+
+    started: float = field(default_factory=time.monotonic)
+    deaths: int = 0
+    due: float | None = None  # None while it runs
+
+    def died(self, now: float) -> float:
+        """Count a death and schedule the next start; the delay until then."""
+        self.deaths = self.deaths + 1 if now - self.started < QUICK_DEATH_SECONDS else 1
+        delay = min(MAX_RESTART_DELAY_SECONDS, RESTART_DELAY_SECONDS * 2.0 ** (self.deaths - 1))
+        self.due = now + delay
+        return delay
+
+    def starting(self, now: float) -> None:
+        self.started, self.due = now, None
 
 
 @dataclass
@@ -87,6 +121,18 @@ class _Process:
     log: Path
     log_start: int
     popen: subprocess.Popen[bytes]
+    restarts: _Restarts = field(default_factory=_Restarts)
+
+
+@dataclass
+class _Server:
+    """An embedded server: ``start`` starts it on its port again and answers its pid."""
+
+    name: str
+    start: Callable[[], int]
+    pid: int
+    log: Path
+    restarts: _Restarts = field(default_factory=_Restarts)
 
 
 def run_suite(settings: Settings) -> int:
@@ -152,6 +198,8 @@ class _Supervisor:
         self.data_dir = settings.data_dir.resolve()
         self.logs = self.data_dir / "logs"
         self.processes: list[_Process] = []
+        self.servers: list[_Server] = []
+        self.env: dict[str, str] = {}
         self.embedded_postgres = False
         self.embedded_nats = False
         # Shown in the banner; only embedded servers, as a real database URL may carry a password.
@@ -165,20 +213,20 @@ class _Supervisor:
         for service in SERVICES:
             _require_free(host, ports[service.name], service)
         self.logs.mkdir(parents=True, exist_ok=True)
-        env = self._environment()
+        self.env = self._environment()
         for command in (["migrate"], ["events", "declare-stream"]):
-            _run_step(command, env)
+            _run_step(command, self.env)
         for service in SERVICES:
             port = str(ports[service.name])
             serve = ["-m", "uvicorn", f"{service.package}.main:app", "--host", host, "--port", port]
-            self._spawn(service.name, [sys.executable, *serve, "--no-access-log"], env)
-            self._spawn(f"{service.name}-worker", [sys.executable, "-m", f"{service.package}.worker"], env)
+            self._spawn(service.name, [sys.executable, *serve, "--no-access-log"])
+            self._spawn(f"{service.name}-worker", [sys.executable, "-m", f"{service.package}.worker"])
         self._write_record()
         self._wait_healthy(_reachable(host), ports)
         self._print_banner(_reachable(host), ports)
         while True:
             time.sleep(1.0)
-            self._check_processes()
+            self._heal()
 
     def stop(self) -> None:
         """Stop the processes, then NATS, then PostgreSQL: each only if this supervisor started it."""
@@ -206,38 +254,60 @@ class _Supervisor:
     def _environment(self) -> dict[str, str]:
         """The children's environment, with the database and NATS the suite uses."""
         env = dict(os.environ, DUDAO_DATA_DIR=str(self.data_dir), PYTHONUNBUFFERED="1")
+        # No process starts in an unnamed environment: the suite names its own (development, unless
+        # `dudao up` was run in another) for every process it starts.
+        env["DUDAO_ENVIRONMENT"] = self.settings.environment or "development"
         if not self.settings.production:
             # A development suite lets `dudao demo` and testers move time forward in every process.
             env.setdefault("DUDAO_CLOCK_ADJUSTABLE", "true")
         if self.settings.database_url is None:
             self.embedded_postgres = True  # set first: a Ctrl-C during the start must still stop it
-            pg = start_postgres(self.data_dir / "postgres", durable=True)
+            pg_dir = self.data_dir / "postgres"
+            pg = start_postgres(pg_dir, durable=True)
             create_database(pg, DATABASE)
+            self.servers.append(
+                _Server(
+                    "PostgreSQL",
+                    lambda: start_postgres(pg_dir, port=pg.port, durable=True).pid,
+                    pg.pid,
+                    pg_dir / "postgres.log",
+                )
+            )
             env["DUDAO_DATABASE_URL"] = asyncpg_url(pg.url(DATABASE))
             self.embedded_urls["PostgreSQL"] = pg.url(DATABASE)
         else:
             env["DUDAO_DATABASE_URL"] = self.settings.database_url.get_secret_value()
         if self.settings.nats_url is None:
             self.embedded_nats = True
-            env["DUDAO_NATS_URL"] = self.embedded_urls["NATS"] = start_nats(self.data_dir / "nats").url
+            nats_dir = self.data_dir / "nats"
+            nats = start_nats(nats_dir)
+            env["DUDAO_NATS_URL"] = self.embedded_urls["NATS"] = nats.url
+            env |= nats.environment()  # each service its own NATS user, the CLI steps the administrator
+            self.servers.append(
+                _Server(
+                    "NATS", lambda: start_nats(nats_dir, port=nats.port).pid, nats.pid, nats_dir / "nats.log"
+                )
+            )
         else:
             env["DUDAO_NATS_URL"] = self.settings.nats_url
         return env
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def _spawn(self, name: str, argv: list[str]) -> None:
         log = self.logs / f"{name}.log"
+        self.processes.append(_Process(name, argv, log, *self._popen(argv, log)))
+
+    def _popen(self, argv: list[str], log: Path) -> tuple[int, subprocess.Popen[bytes]]:
+        """Start ``argv`` with its output appended to ``log``; where its output begins, and the process."""
         with log.open("ab") as out:
-            log_start = out.tell()
             # A session of its own: the supervisor stops the processes in order, not the terminal's Ctrl-C.
-            popen = subprocess.Popen(
+            return out.tell(), subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=self.env,
                 start_new_session=True,
             )
-        self.processes.append(_Process(name, argv, log, log_start, popen))
 
     def _write_record(self) -> None:
         record = {
@@ -248,7 +318,52 @@ class _Supervisor:
         (self.data_dir / "suite.json").write_text(json.dumps(record, indent=2) + "\n")
         self.owns_record = True
 
+    def _heal(self) -> None:
+        """Start again what died, once its delay is over: the servers first, as the processes need them."""
+        now = time.monotonic()
+        for server in self.servers:
+            if server.restarts.due is None and not pid_alive(server.pid):
+                self._died(server.name, server.restarts, now, "died", server.log)
+            if server.restarts.due is not None and now >= server.restarts.due:
+                server.restarts.starting(now)
+                try:
+                    server.pid = server.start()
+                except ServerError as exc:
+                    self._died(server.name, server.restarts, time.monotonic(), f"did not start: {exc}", None)
+                else:
+                    _say(f"{server.name} started again (pid {server.pid})")
+        restarted = False
+        for process in self.processes:
+            code = process.popen.poll()
+            if process.restarts.due is None and code is not None:
+                self._died(
+                    process.name, process.restarts, now, _exit_status(code), process.log, process.log_start
+                )
+            if process.restarts.due is not None and now >= process.restarts.due:
+                process.restarts.starting(now)
+                process.log_start, process.popen = self._popen(process.argv, process.log)
+                _say(f"{process.name} started again (pid {process.popen.pid})")
+                restarted = True
+        if restarted:
+            self._write_record()  # so that `dudao down` finds the new pids
+
+    def _died(
+        self, name: str, restarts: _Restarts, now: float, how: str, log: Path | None, log_start: int = 0
+    ) -> None:
+        delay = restarts.died(now)
+        if restarts.deaths < REPORTED_DEATHS:
+            _say(f"{name} {how}; starting it again in {delay:g} s")
+            return
+        tail = "" if log is None else "\n" + log_tail(log, log_start)
+        _say(
+            f"ERROR {name} keeps dying: {restarts.deaths} times in a row within"
+            f" {QUICK_DEATH_SECONDS:g} s of its start, the last time {how};"
+            f" starting it again in {delay:g} s{tail}",
+            error=True,
+        )
+
     def _check_processes(self) -> None:
+        """While the suite starts, a death is a mistake to report, not a crash to heal."""
         for process in self.processes:
             code = process.popen.poll()
             if code is not None:
@@ -297,6 +412,20 @@ class _Supervisor:
             ]
         lines += ["", "Stop with Ctrl-C, or `dudao down` from another terminal.", ""]
         print("\n".join(lines), flush=True)
+
+
+def _say(message: str, *, error: bool = False) -> None:
+    """One line of the supervisor's own log, on stdout, or on stderr for an error."""
+    stamp = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+    print(f"{stamp} {message}", file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def _exit_status(code: int) -> str:
+    """How a process ended, from its return code (negative: the signal that killed it)."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name} (exit code {code})"
+    return f"exited with code {code}"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

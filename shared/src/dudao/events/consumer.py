@@ -8,7 +8,13 @@ the inbox rows commit together. If the batch fails, its events are tried again o
 a poison event is retried and dead-lettered alone and never takes its neighbours with it. The next
 batch is fetched while one is handled. A handler that keeps failing is retried after
 ``consumer_backoff_seconds`` (a ``nak`` with that delay) until ``consumer_max_deliver`` deliveries,
-then dead-lettered; an envelope that cannot be read is dead-lettered at once.
+then dead-lettered; an envelope that cannot be read is dead-lettered at once. ``dudao events
+dead-letters retry`` puts a dead letter back on the stream for its consumer alone.
+
+Nothing on the wire is taken on trust. An event whose envelope names a source other than the service its
+subject belongs to (``dudao.events.permissions``) is dead-lettered at once, like an unreadable one; a
+handler that cannot verify what an event claims raises ``Unverifiable``: retried as any failure (the
+fact that proves it may still be on its way, on another durable), then dead-lettered, never obeyed.
 
 The consumer's ``ack_wait`` is ``consumer_ack_wait_seconds`` and the server-side ``backoff`` is left
 unset on purpose: NATS makes ``ack_wait`` the first backoff value, so a handler slower than one second
@@ -24,7 +30,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import structlog
@@ -37,11 +43,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.contextvars import bound_contextvars
 
 from dudao import bulk
+from dudao.audit import AuditKeys
 from dudao.clock import Clock
 from dudao.config import Settings
 from dudao.events.catalog import Event, event_class
+from dudao.events.dead_letters import RETRY_HEADER
 from dudao.events.envelope import CloudEvent
 from dudao.events.nats import STREAM
+from dudao.events.permissions import may_claim
 from dudao.events.stream import require_stream
 from dudao.ids import uuid7
 from dudao.tables import KitTables
@@ -117,8 +126,17 @@ def consumer(
     return register
 
 
+class Unverifiable(Exception):
+    """What an event claims does not hold against what the handler knows (a step of a rectification it
+    never saw opened, say); the message says why."""
+
+
 class _UnreadableError(Exception):
-    """The message is not a CloudEvent of the consumer's type: no retry can help."""
+    """The message is not a CloudEvent of the consumer's type from its subject's service: no retry helps."""
+
+    def __init__(self, reason: str, event_id: UUID | None = None) -> None:
+        super().__init__(reason)
+        self.event_id = event_id
 
 
 class ConsumerRunner:
@@ -148,6 +166,7 @@ class ConsumerRunner:
         self._backoff = list(settings.consumer_backoff_seconds)
         self._ack_wait = settings.consumer_ack_wait_seconds
         self._notify = notify
+        self._audit_keys = AuditKeys.from_settings(settings)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. Fails at once if the stream is not declared."""
@@ -205,12 +224,18 @@ class ConsumerRunner:
 
     async def _handle_batch(self, c: Consumer, messages: list[Msg]) -> None:
         readable: list[tuple[Msg, CloudEvent, Event]] = []
+        ours: list[Msg] = []
+        theirs: list[Msg] = []  # dead letters retried for other consumers of the subject (dead_letters.py)
         for msg in messages:
+            (ours if (msg.headers or {}).get(RETRY_HEADER, c.durable) == c.durable else theirs).append(msg)
+        if theirs:
+            await self._ack_all(theirs, c)
+        for msg in ours:
             try:
                 envelope, event = self._read(c, msg)
             except _UnreadableError as exc:
-                log.error("unreadable event", consumer=c.durable, subject=msg.subject, error=str(exc))
-                await self._give_up(c, msg, None, str(exc))
+                log.error("event refused", consumer=c.durable, subject=msg.subject, error=str(exc))
+                await self._give_up(c, msg, exc.event_id, str(exc))
                 continue
             readable.append((msg, envelope, event))
         if len(readable) == 1:
@@ -280,7 +305,9 @@ class ConsumerRunner:
             envelope = CloudEvent.model_validate_json(msg.data)
             if envelope.type != c.event_type:
                 raise ValueError(f"type {envelope.type} on a consumer of {c.event_type}")
-            UUID(envelope.id)
+            event_id = UUID(envelope.id)
+            if not may_claim(msg.subject, envelope.source):
+                raise _UnreadableError(f"{envelope.source} may not publish on {msg.subject}", event_id)
             return envelope, event_class(envelope.type).model_validate(envelope.data)
         except (ValidationError, ValueError, KeyError) as exc:
             raise _UnreadableError(f"{type(exc).__name__}: {exc}") from exc
@@ -294,7 +321,15 @@ class ConsumerRunner:
         )
         # Leaving the session without a commit rolls everything back.
         async with self._sessions() as session:
-            uow = UnitOfWork(session, self._kit, self._source, self._clock, actor, notify=self._notify)
+            uow = UnitOfWork(
+                session,
+                self._kit,
+                self._source,
+                self._clock,
+                actor,
+                notify=self._notify,
+                audit_keys=self._audit_keys,
+            )
             # First, so that a concurrent delivery of the same event waits here for this one to end; in
             # id order, so that two batches sharing events never wait for each other crosswise.
             ids = sorted({UUID(envelope.id) for _, envelope, _ in batch})
@@ -328,12 +363,16 @@ class ConsumerRunner:
 
     async def _failed(self, c: Consumer, msg: Msg, event_id: UUID, exc: Exception) -> None:
         deliveries = msg.metadata.num_delivered
+        # An unverifiable event is no bug: its reason says all, without a traceback.
+        unverifiable = isinstance(exc, Unverifiable)
+        details: dict[str, Any] = {"error": str(exc)} if unverifiable else {"exc_info": exc}
         if deliveries >= self._max_deliver:
-            log.error("handler failed for the last time", deliveries=deliveries, exc_info=exc)
-            await self._give_up(c, msg, event_id, "".join(traceback.format_exception(exc)))
+            log.error("handler failed for the last time", deliveries=deliveries, **details)
+            error = str(exc) if unverifiable else "".join(traceback.format_exception(exc))
+            await self._give_up(c, msg, event_id, error)
             return
         delay = self._backoff[min(deliveries, len(self._backoff)) - 1] if self._backoff else None
-        log.warning("handler failed; will retry", deliveries=deliveries, retry_in=delay, exc_info=exc)
+        log.warning("handler failed; will retry", deliveries=deliveries, retry_in=delay, **details)
         await msg.nak(delay=delay)
 
     async def _give_up(self, c: Consumer, msg: Msg, event_id: UUID | None, error: str) -> None:

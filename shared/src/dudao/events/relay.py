@@ -12,7 +12,8 @@ transaction up to its first failure; that row records the error, and the rows se
 again next time with the same ``Nats-Msg-Id``, which the stream drops within its duplicate window (and
 the consumers' inbox beyond it). The same holds for a relay that crashed before it could mark a batch.
 Pipelining's price: when one publish of a batch fails but later ones of it were stored (a lost ack, a
-subject no stream takes), those stay ahead of the failed row on the stream.
+subject no stream takes), those stay ahead of the failed row on the stream. A published row stays for
+``replay`` for ``outbox_retention_days``; then the worker prunes it (dudao.retention).
 
 The relay sleeps on ``LISTEN`` on the same dedicated connection and drains every ``outbox_poll_seconds``
 in any case: liveness checks and reconnects of that connection run beside the draining, never in front
@@ -59,11 +60,11 @@ log = structlog.get_logger(__name__)
 _Message = tuple[str, dict[str, Any], str, dict[str, str] | None]  # subject, envelope, msg id, headers
 
 
-def _body_and_headers(
-    envelope: dict[str, Any], msg_id: str, headers: dict[str, str] | None
-) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
-    return body, {
+def envelope_headers(
+    envelope: dict[str, Any], msg_id: str, headers: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The headers of the message that carries ``envelope``; a KeyError if it is no envelope."""
+    return {
         Header.MSG_ID.value: msg_id,
         "Ce-Id": str(envelope["id"]),
         "Ce-Type": str(envelope["type"]),
@@ -72,6 +73,13 @@ def _body_and_headers(
         "Ce-Subject": str(envelope.get("subject") or envelope["id"]),
         **(headers or {}),
     }
+
+
+def _body_and_headers(
+    envelope: dict[str, Any], msg_id: str, headers: dict[str, str] | None
+) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+    return body, envelope_headers(envelope, msg_id, headers)
 
 
 async def publish_envelope(

@@ -18,17 +18,24 @@ class StreamMissingError(RuntimeError):
 
 
 async def declare_stream(
-    js: JetStreamContext, *, replicas: int = 1, max_age: float | None = None
+    js: JetStreamContext, *, replicas: int = 1, max_age: float | None = None, max_bytes: int | None = None
 ) -> StreamInfo:
-    """Create the stream, or bring an existing one to this configuration. ``max_age`` is in seconds."""
+    """Create the stream, or bring an existing one to this configuration. ``max_age`` is in seconds.
+
+    Messages older than ``max_age`` go (the inbox outlives them: see ``Settings``). A stream of
+    ``max_bytes`` refuses new messages rather than drop old ones no consumer may have read yet: the relay
+    keeps them in its outbox and tries again until ``max_age`` has made room. No per-subject limit: a
+    subject is an event type, and every event of it counts.
+    """
     config = StreamConfig(
         name=STREAM,
         subjects=SUBJECTS,
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
-        discard=DiscardPolicy.OLD,
+        discard=DiscardPolicy.NEW,
         num_replicas=replicas,
         max_age=max_age,
+        max_bytes=max_bytes,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
     )
     try:

@@ -15,11 +15,13 @@ from dudao import audit
 from dudao.clock import Clock
 from dudao.clock_sync import ClockSync, ensure_allowed
 from dudao.config import Settings
+from dudao.contracts.audit import CHECKPOINTED
 from dudao.db import create_engine, session_factory
 from dudao.events.consumer import Consumer, ConsumerRunner
-from dudao.events.nats import connect
+from dudao.events.nats import connect, credentials
 from dudao.events.relay import OutboxRelay
 from dudao.events.stream import require_stream
+from dudao.retention import prune_job
 from dudao.runtime import OutboxNotifier
 from dudao.scheduler import ScheduledJob, Scheduler, scheduled
 from dudao.tables import KitTables
@@ -31,7 +33,25 @@ log = structlog.get_logger(__name__)
 @scheduled(every=timedelta(seconds=1), name="audit-seal", drain=True)
 async def seal_audit_log(uow: UnitOfWork, now: datetime) -> int:
     """Chain the audit entries committed since the last run (see dudao.audit)."""
-    return await audit.seal(uow.session, uow.kit.audit_log, uow.kit.audit_lock_key)
+    return await audit.seal(uow.session, uow.kit.audit_log, uow.kit.audit_lock_key, uow.audit_keys)
+
+
+def checkpoint_audit_log(origin: str, settings: Settings) -> ScheduledJob:
+    """Checkpoint the audit log whose head moved since its last checkpoint: appended to the file and
+    published on ``origin``'s subjects (see dudao.audit)."""
+
+    async def run(uow: UnitOfWork, now: datetime) -> int:
+        made = await audit.checkpoint(
+            uow.session, uow.kit.audit_log, uow.audit_keys, settings.audit_checkpoint_root, now
+        )
+        if made is None:
+            return 0
+        uow.emit(CHECKPOINTED[origin].of(made))
+        return 1
+
+    return ScheduledJob(
+        name="audit-checkpoint", every=timedelta(seconds=settings.audit_checkpoint_seconds), run=run
+    )
 
 
 async def run_worker(
@@ -53,6 +73,7 @@ async def run_worker(
     if settings.nats_url is None:
         raise RuntimeError("DUDAO_NATS_URL is not set (dudao up sets it for the embedded server)")
     ensure_allowed(settings)
+    settings.require_startable()
     name = f"{service_name}-worker"
     engine = create_engine(settings, application_name=name, schema=kit.schema)
     stop = asyncio.Event()
@@ -61,7 +82,7 @@ async def run_worker(
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
-        nc = await connect(settings.nats_url, name)
+        nc = await connect(settings.nats_url, name, **credentials(settings))
         try:
             js = nc.jetstream()
             await require_stream(js)
@@ -82,13 +103,27 @@ async def run_worker(
                 parts.append(
                     ConsumerRunner(sessions, kit, js, consumers, source, clock, settings, notify).run(stop)
                 )
-            # Every schema this worker relays also gets its audit log sealed; sealers take turns.
+            # Every schema this worker relays also gets its audit log sealed (sealers take turns) and
+            # checkpointed; the kit's own schema (common) is the origin of its checkpoints.
+            audit_jobs = [seal_audit_log, checkpoint_audit_log(service_name, settings)]
             parts.append(
-                Scheduler(sessions, kit, [*jobs, seal_audit_log], source, clock, settings, notify).run(stop)
+                Scheduler(sessions, kit, [*jobs, *audit_jobs], source, clock, settings, notify).run(stop)
             )
             parts += [
-                Scheduler(sessions, k, [seal_audit_log], source, clock, settings).run(stop)
+                Scheduler(
+                    sessions,
+                    k,
+                    [seal_audit_log, checkpoint_audit_log(k.schema, settings)],
+                    source,
+                    clock,
+                    settings,
+                ).run(stop)
                 for k in extra_kits
+            ]
+            # Pruning has schedulers of its own, so that a backlog of it never delays the jobs above.
+            prune = prune_job(settings)
+            parts += [
+                Scheduler(sessions, k, [prune], source, clock, settings).run(stop) for k in [kit, *extra_kits]
             ]
             gc.freeze()  # what start-up built lives as long as the process (see dudao.http.app)
             log.info(

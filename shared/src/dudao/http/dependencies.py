@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from dudao.audit import AuditKeys
 from dudao.auth.principal import Principal, Role
 from dudao.common.models import common_kit
 from dudao.errors import Forbidden, Unauthenticated
+from dudao.http.ratelimit import rate_limits
 from dudao.runtime import Runtime
 from dudao.tables import KitTables
 from dudao.uow import Actor, UnitOfWork
@@ -44,17 +46,29 @@ async def authenticated(request: Request) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    credential = _credential(request)
-    if credential is None:
-        raise Unauthenticated("This endpoint needs a bearer token or an API key")
-    rt = current_runtime(request)
-    kind, value = credential
-    if kind == "api_key":
-        principal = await rt.api_keys.authenticate(value, request.method)
-    else:
-        principal = await rt.tokens.verify(value)
+    limits = rate_limits(request)
+    address = limits.client_address(request)
+    await limits.refuse_if_backing_off(address)
+    try:
+        credential = _credential(request)
+        if credential is None:
+            raise Unauthenticated("This endpoint needs a bearer token or an API key")
+        rt = current_runtime(request)
+        kind, value = credential
+        if kind == "api_key":
+            principal = await rt.api_keys.authenticate(value, request.method)
+        else:
+            principal = await rt.tokens.verify(value)
+    except Unauthenticated:
+        await limits.failed_authentication(address)
+        raise
+    await limits.admit_principal(principal)
     request.state.principal = principal
     return principal
+
+
+# Every role check ``require`` made: the OpenAPI document names the 403 of each route that depends on one.
+ROLE_CHECKS: set[Callable[..., Awaitable[Principal]]] = set()
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -67,17 +81,16 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         return who
 
     check.__name__ = "require_" + "_or_".join(r.value for r in roles)
+    ROLE_CHECKS.add(check)
     return check
 
 
 def _actor(request: Request, who: Principal | None) -> Actor:
-    client = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-for")
-    source = forwarded.split(",")[0].strip() if forwarded else client
     return Actor(
         id=who.sub if who else "anonymous",
         kind=who.kind if who else "anonymous",
-        source_address=source,
+        # Not X-Forwarded-For as sent: a client could write any address into the audit log.
+        source_address=rate_limits(request).client_address(request),
         request_id=getattr(request.state, "request_id", None),
         traceparent=request.headers.get("traceparent"),
     )
@@ -93,6 +106,7 @@ def _open_uow(request: Request, who: Principal | None, kit: KitTables | None = N
         clock=rt.clock,
         actor=_actor(request, who),
         notify=rt.notifier.poke,
+        audit_keys=AuditKeys.from_settings(rt.settings),
     )
     # TransactionalRoute commits this before the response is sent, and closes it in any case.
     request.state.uow = uow

@@ -4,6 +4,8 @@ The key is claimed in the request's own transaction before the endpoint runs, wi
 advisory lock, and the response is stored in that transaction with the request's effects: either both
 exist or neither does, and while the first request runs, a duplicate is told so instead of running the
 endpoint a second time. A first request that fails rolls back and releases the key for a retry.
+A stored response is kept ``idempotency_ttl_hours`` at least; then the worker prunes it (dudao.retention)
+and the key may be used afresh.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from functools import cache
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from sqlalchemy import Boolean, Select, Text, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dudao.errors import Conflict, InvalidInput
+from dudao.http.dependencies import authenticated
 from dudao.tables import KitTables
 
 HEADER = "idempotency-key"
@@ -36,13 +40,24 @@ class IdempotencyInProgress(Conflict):
 
 
 def key_of(request: Request) -> str | None:
+    """The key of a POST to a route that authenticates its caller. A public route's is ignored: a key is
+    kept per principal, and a public write (a survey answer) is once per link by its own rule."""
     key = request.headers.get(HEADER)
-    if key is None or request.method != "POST":
+    if key is None or request.method != "POST" or not _authenticates(request.scope.get("route")):
         return None
     key = key.strip()
     if not 1 <= len(key) <= 200:
         raise InvalidInput("Idempotency-Key must be 1 to 200 characters")
     return key
+
+
+def _authenticates(route: object) -> bool:
+    dependant: Dependant | None = getattr(route, "dependant", None)
+    return dependant is not None and _needs_principal(dependant)
+
+
+def _needs_principal(dependant: Dependant) -> bool:
+    return any(d.call is authenticated or _needs_principal(d) for d in dependant.dependencies)
 
 
 async def request_hash(request: Request) -> str:

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: correlation id, access log, metrics and the request body limit."""
+"""Pure ASGI middleware: correlation id, access log, metrics and the request body and query string limits."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dudao.errors import PROBLEM_JSON, problem_type
+from dudao.errors import PROBLEM_JSON, DomainError, PayloadTooLarge, problem_type
 from dudao.ids import uuid7
 
 log = structlog.get_logger("dudao.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 REQUESTS = Counter("dudao_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 LATENCY = Histogram(
@@ -33,13 +34,27 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body exceeds {limit} bytes")
 
 
+class QueryTooLong(DomainError):
+    status = 414
+    type = "uri-too-long"
+    title = "The query string is longer than allowed"
+
+
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, service: str, max_body_bytes: int, max_upload_bytes: int | None = None
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        max_body_bytes: int,
+        max_query_bytes: int,
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        # Below the HTTP server's own limit, which would answer text/plain (see Settings.max_query_bytes).
+        self.max_query_bytes = max_query_bytes
         # Multipart uploads (evidence files) may be larger than JSON bodies.
         self.max_upload_bytes = max_upload_bytes or max_body_bytes
 
@@ -58,7 +73,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                # nosniff on every response: a client never reads a download (or a JSON body) as HTML.
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    _NOSNIFF,
+                ]
             await send(message)
 
         limit = (
@@ -68,6 +88,10 @@ class RequestContextMiddleware:
         )
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
+                if len(scope["query_string"]) > self.max_query_bytes:
+                    detail = f"The query string exceeds {self.max_query_bytes} bytes"
+                    await _problem(scope, send_with_id, request_id, QueryTooLong, detail)
+                    return
                 declared = headers.get(b"content-length")
                 if declared is not None and declared.isdigit() and int(declared) > limit:
                     await self._too_large(scope, send_with_id, request_id, limit)
@@ -108,25 +132,30 @@ class RequestContextMiddleware:
         return limited_receive
 
     async def _too_large(self, scope: Scope, send: Send, request_id: str, limit: int) -> None:
-        body = json.dumps(
-            {
-                "type": problem_type("payload-too-large"),
-                "title": "Payload Too Large",
-                "status": 413,
-                "detail": f"The request body exceeds {limit} bytes",
-                "instance": scope["path"],
-                "request_id": request_id,
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _problem(scope, send, request_id, PayloadTooLarge, f"The request body exceeds {limit} bytes")
+
+
+async def _problem(scope: Scope, send: Send, request_id: str, error: type[DomainError], detail: str) -> None:
+    """``error`` answered before the app runs, in the shape the app's handler renders (dudao.errors)."""
+    body = json.dumps(
+        {
+            "type": problem_type(error.type),
+            "title": error.title,
+            "status": error.status,
+            "detail": detail,
+            "instance": scope["path"],
+            "request_id": request_id,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

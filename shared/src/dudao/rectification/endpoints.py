@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -14,7 +13,7 @@ from dudao.evidence.service import UnknownEvidence
 from dudao.http.dependencies import CurrentPrincipal, UoW
 from dudao.http.params import Inspecting, Rt, Unit
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, next_cursor
 from dudao.rectification.models import Rectification, RectificationStatus
 from dudao.rectification.schemas import (
     FindingCreate,
@@ -77,7 +76,7 @@ def router(rectifications: Rectifications) -> APIRouter:
         status: Annotated[RectificationStatus | None, Query()] = None,
         unit_id: Annotated[str | None, Query(max_length=100)] = None,
         overdue: Annotated[bool | None, Query(description="Only (not) overdue ones")] = None,
-        updated_since: Annotated[datetime | None, Query(description="Mobile sync: changed since")] = None,
+        updated_since: UpdatedSince = None,
     ) -> RectificationPage:
         """Rectifications within your jurisdiction; a supervised unit sees its own."""
         rows = await rectifications.page(

@@ -3,7 +3,6 @@ the team's steps, the units' self-evaluations and replies, and the public read o
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from dudao.http.params import IfMatch, Inspecting, Office, Rt, Unit, Within
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
 from dudao.numbering import UnknownDocumentKind
-from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor, page_of
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, next_cursor, page_of
 from dudao.rectification.service import OutsideJurisdiction
 from dudao.supervision import service as rules
 from dudao.supervision.models import Supervision, SupervisionKind, SupervisionStatus
@@ -101,7 +100,7 @@ def router(supervisions: Supervisions, unit_not_found: type[DomainError] = NotFo
         kind: Annotated[SupervisionKind | None, Query()] = None,
         ref: Annotated[str | None, Query(max_length=100)] = None,
         unit_id: Annotated[str | None, Query(max_length=100)] = None,
-        updated_since: Annotated[datetime | None, Query(description="Mobile sync: changed since")] = None,
+        updated_since: UpdatedSince = None,
     ) -> SupervisionPage:
         """Supervisions within your jurisdiction; a supervised unit sees those it is a unit of."""
         rows = await supervisions.page(

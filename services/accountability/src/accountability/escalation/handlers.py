@@ -7,6 +7,11 @@ round ends by writing what it changed, so that the next round of the same batch 
 its rectifications) reads it. Each fact gets an id derived from what it is about, so the case recognises
 it again under another event id: the timed facts (due soon, overdue) already carry such an id; the others
 are identified by their report, recheck or deadline.
+
+Only what can be checked is obeyed: the runner has checked that each event comes from the service its
+subject names, and only an opening opens a case. A later fact of a rectification never seen opened (a
+forgery, or one that overtook its opening on another durable) is ``Unverifiable``: retried, then
+dead-lettered; it takes no step and draws no document number.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ from dudao.contracts.rectification import (
 from dudao.divisions.tree import DivisionTree
 from dudao.errors import Conflict, Forbidden, NotFound
 from dudao.events.catalog import Event
+from dudao.events.consumer import Unverifiable
 from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
 
@@ -209,10 +210,11 @@ def _ladder_for(ladders: Sequence[Ladder], category: str, division_code: str) ->
 
 
 async def _cases_for(uow: UnitOfWork, events: Sequence[CaseSubject]) -> dict[tuple[str, str], Case]:
-    """The events' cases, locked; those missing opened with the ladder that applies now.
+    """The events' cases, locked; those missing opened with the ladder that applies now: for the facts
+    that open a case (a rectification's opening, a failed duty evaluation), never for a later step.
 
-    Facts may arrive in any order, so whichever comes first opens the case. A concurrent twin opening the
-    same case waits on its unique index, then finds it there, and the case is locked after it committed.
+    A concurrent twin opening the same case waits on its unique index, then finds it there, and the case
+    is locked after it committed.
     """
     cases = {
         (c.origin, c.rectification_id): c
@@ -264,6 +266,30 @@ async def _cases_for(uow: UnitOfWork, events: Sequence[CaseSubject]) -> dict[tup
     twins = [_key(e) for e in missing if _key(e) not in cases]
     for case in await repository.lock_cases(uow.session, twins):
         cases[case.origin, case.rectification_id] = case
+    return cases
+
+
+async def _known_cases(uow: UnitOfWork, events: Sequence[CaseSubject]) -> dict[tuple[str, str], Case]:
+    """The events' cases, locked, each opened before by its origin's opening of the rectification.
+
+    Only what accountability can check is obeyed: a later fact (due soon, overdue, rejected, accepted …)
+    of a rectification it never saw opened, or about another unit than the opening named, is
+    ``Unverifiable``. The opening may still be on its way, on its own durable: the consumer retries
+    before it dead-letters the fact.
+    """
+    cases = {
+        (c.origin, c.rectification_id): c
+        for c in await repository.lock_cases(uow.session, [_key(e) for e in events])
+    }
+    for e in events:
+        case = cases.get(_key(e))
+        if case is None:
+            raise Unverifiable(f"{e.origin} never opened rectification {e.rectification_id} here")
+        if (case.unit_id, case.division_code) != (e.unit_id, e.division):
+            raise Unverifiable(
+                f"{_kind(e)} of rectification {e.rectification_id} names unit {e.unit_id} in {e.division};"
+                f" it was opened for {case.unit_id} in {case.division_code}"
+            )
     return cases
 
 
@@ -335,7 +361,7 @@ async def opened(uow: UnitOfWork, facts: Sequence[Fact[RectificationOpened]]) ->
 
 async def due_soon(uow: UnitOfWork, facts: Sequence[Fact[RectificationDueSoon]]) -> None:
     """Reminders to the units and their competent departments; no step."""
-    cases = await _cases_for(uow, [e for e, _ in facts])
+    cases = await _known_cases(uow, [e for e, _ in facts])
     new = await _note(uow, [(cases[_key(e)], e, f, FactOutcome.NOTED) for e, f in facts])
     notices = []
     for event, fact_id in facts:
@@ -368,7 +394,7 @@ async def escalate(
     facts: Sequence[Fact[RectificationOverdue] | Fact[RectificationRejected]],
 ) -> None:
     """The next step of each case's ladder; once a ladder is exhausted the fact is only recorded."""
-    cases = await _cases_for(uow, [e for e, _ in facts])
+    cases = await _known_cases(uow, [e for e, _ in facts])
     planned: list[tuple[RectificationOverdue | RectificationRejected, UUID, Case, LadderStep | None]] = []
     for event, fact_id in facts:
         case = cases[_key(event)]
@@ -426,7 +452,7 @@ async def _transition(
     uow: UnitOfWork, facts: Sequence[tuple[CaseSubject, UUID]], to: CaseStatus, outcome: FactOutcome
 ) -> list[Case]:
     """Move each case to status ``to`` once; the cases these facts moved."""
-    cases = await _cases_for(uow, [e for e, _ in facts])
+    cases = await _known_cases(uow, [e for e, _ in facts])
     moves = {f: cases[_key(e)].status is not to for e, f in facts}
     new = await _note(
         uow, [(cases[_key(e)], e, f, outcome if moves[f] else FactOutcome.NOTED) for e, f in facts]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Query, Response
+from fastapi import Depends, Response
 
 from dudao.auth.principal import Principal, Role
 from dudao.divisions.tree import InvalidDivisionCode
@@ -18,7 +17,7 @@ from dudao.http.params import IfMatch, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, json_page
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, json_page
 from dudao.runtime import Runtime
 from governance.committee import service
 from governance.committee.schemas import (
@@ -83,7 +82,7 @@ async def list_committees(
     cursor: Cursor = None,
     limit: Limit = 50,
     within: Within = None,
-    updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """Committees within your jurisdiction (a member unit: its own), by id; with ``updated_since``, by
     change time."""

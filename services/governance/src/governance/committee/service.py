@@ -16,7 +16,7 @@ from sqlalchemy import RowMapping, Table
 
 from dudao.auth.principal import Principal, Role
 from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
-from dudao.encryption import FieldCipher, mask_phone
+from dudao.encryption import FieldCipher, mask_email, mask_phone
 from dudao.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
 from dudao.ids import uuid7
@@ -208,12 +208,6 @@ def _require_office_or_member(who: Principal, committee: Committee, member_id: U
         raise NotTheMemberUnit(f"Name liaisons as the member unit {member_id} (your token's org claim)")
 
 
-def mask_email(email: str) -> str:
-    """``zhang.san@example.gov.cn`` → ``z***@example.gov.cn``."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
 def _sees_contacts(who: Principal, member_id: UUID) -> bool:
     return who.has_any(Role.SUPERVISION_OFFICE) or who.org == str(member_id)
 
@@ -309,7 +303,7 @@ async def directory(
     uow: UnitOfWork, who: Principal, cipher: FieldCipher, committee_id: UUID
 ) -> CommitteeDirectory:
     """The committee with its member units and their liaisons; 404 outside jurisdiction, and for a member
-    unit's people, for any committee but their own."""
+    unit's people, for any committee but their own. Each liaison shown in full is an audit entry."""
     found = await repository.directory(uow.session, who, committee_id)
     if found is None:
         raise CommitteeNotFound(f"Committee {committee_id} does not exist")
@@ -317,6 +311,8 @@ async def directory(
     by_member: dict[UUID, list[LiaisonRead]] = {m.id: [] for m in members}
     for liaison in liaisons:
         by_member[liaison.member_id].append(liaison_read(who, cipher, _columns(repository.LIAISONS, liaison)))
+        if _sees_contacts(who, liaison.member_id):  # a read of a person's contacts in full is audited
+            uow.record("liaison.contacts_read", "liaison", liaison.id, liaison.division_code, via="directory")
     entries = [
         MemberDirectoryEntry(**MemberRead.model_validate(m).model_dump(), liaisons=by_member[m.id])
         for m in members

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from dudao.http.params import IfMatch, Inspecting, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, InvalidCursor, Limit, decode_cursor, next_cursor, page_of
+from dudao.pagination import Cursor, InvalidCursor, Limit, UpdatedSince, decode_cursor, next_cursor, page_of
 from dudao.runtime import Runtime
 from governance.dropout import service
 from governance.dropout.models import DropoutPupil, DropoutStatus, DropoutTarget
@@ -43,8 +42,6 @@ from governance.dropout.schemas import (
 )
 
 router = transactional_router(prefix="/v1/dropout", tags=["dropout control"])
-
-UpdatedSince = Annotated[datetime | None, Query(description="Mobile sync: records changed since")]
 
 
 def _pupil(rt: Runtime, who: Inspecting, pupil: DropoutPupil, status: int = 200) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from dudao.http.dependencies import CurrentPrincipal, PublicUoW, UoW
 from dudao.http.params import IfMatch, Office, Rt, Unit, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, json_page, next_cursor
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, json_page, next_cursor
 from dudao.supervision.service import InvalidSupervision
 from governance.evaluation import service
 from governance.evaluation.models import DutyEvaluation, EvaluationRound, EvaluationStatus
@@ -41,7 +40,6 @@ from governance.unit.service import SupervisedUnitNotFound, UnknownSupervisedUni
 router = transactional_router(tags=["duty evaluation"])
 
 PUBLIC_MAX_AGE = 300  # seconds a portal or proxy may cache the public results
-UpdatedSince = Annotated[datetime | None, Query(description="Mobile sync: records changed since")]
 CHANGE = (PreconditionFailed, PreconditionRequired, service.WrongStatus, service.EvaluationNotFound)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from dudao.http.params import IfMatch, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, json_page
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, json_page
 from governance.filing import service
 from governance.filing.models import FilingKind
 from governance.filing.schemas import (
@@ -64,7 +63,7 @@ async def list_filings(
     year: Year = None,
     kind: FilingKind | None = None,
     superior_division: Division = None,
-    updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """Filings within your jurisdiction (``superior_division``: those filed with that office), by id; with
     ``updated_since``, by change time."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import Query, Response
+from fastapi import Response
 
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
@@ -16,7 +15,7 @@ from dudao.http.params import IfMatch, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, json_page
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, json_page
 from governance.office import service
 from governance.office.schemas import OfficeCreate, OfficePage, OfficeRead, OfficeUpdate
 
@@ -56,7 +55,7 @@ async def list_offices(
     cursor: Cursor = None,
     limit: Limit = 50,
     within: Within = None,
-    updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """The offices within your jurisdiction, by id; with ``updated_since``, by change time."""
     rows = await service.page(

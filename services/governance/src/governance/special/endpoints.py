@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import Query, Response
+from fastapi import Response
 
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
@@ -14,7 +13,7 @@ from dudao.http.dependencies import UoW
 from dudao.http.params import IfMatch, Inspecting, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page_of
+from dudao.pagination import Cursor, InvalidCursor, Limit, UpdatedSince, decode_cursor, page_of
 from dudao.supervision import service as supervision_rules
 from dudao.supervision.schemas import SupervisionDetail
 from governance.special import service
@@ -31,11 +30,12 @@ from governance.special.schemas import (
     TopicRead,
     TopicUpdate,
 )
+from governance.unit.service import SupervisedUnitNotFound
 
 router = transactional_router(tags=["special and emergency supervision"])
 
-UpdatedSince = Annotated[datetime | None, Query(description="Mobile sync: records changed since")]
-_OPEN_PROBLEMS = (
+_OPEN_PROBLEMS = (  # what opening its supervision may answer, its units unknown among them
+    SupervisedUnitNotFound,
     supervision_rules.InvalidSupervision,
     supervision_rules.TeamTooSmall,
     supervision_rules.InspectorIneligible,

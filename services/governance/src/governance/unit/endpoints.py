@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import Query, Response
+from fastapi import Response
 
 from dudao.divisions.tree import InvalidDivisionCode
 from dudao.errors import InvalidInput, PreconditionFailed, PreconditionRequired, problems
@@ -16,7 +15,7 @@ from dudao.http.params import IfMatch, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, json_page
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, json_page
 from governance.unit import service
 from governance.unit.models import SupervisedUnitKind
 from governance.unit.schemas import (
@@ -75,7 +74,7 @@ async def list_units(
     limit: Limit = 50,
     within: Within = None,
     kind: SupervisedUnitKind | None = None,
-    updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response:
     """Units within your jurisdiction, by id (a supervised unit sees its own); with ``updated_since``, by
     change time for syncing."""

@@ -3,7 +3,6 @@ and quality monitoring results, and the office's review of them."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -19,7 +18,7 @@ from dudao.http.dependencies import UoW, require
 from dudao.http.params import IfMatch, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, InvalidCursor, Limit, decode_cursor, next_cursor, page_of
+from dudao.pagination import Cursor, InvalidCursor, Limit, UpdatedSince, decode_cursor, next_cursor, page_of
 from dudao.runtime import Runtime
 from monitoring.agency import service
 from monitoring.agency.models import Agency, Commission, CommissionDeliverable
@@ -51,7 +50,6 @@ router = transactional_router(tags=["agencies and commissions"])
 # Who reads the registry and commissions: offices, inspectors, and agencies (their own only).
 Reader = Annotated[Principal, Depends(require(Role.SUPERVISION_OFFICE, Role.INSPECTOR, Role.AGENCY))]
 AgencyKey = Annotated[Principal, Depends(require(Role.AGENCY))]
-UpdatedSince = Annotated[datetime | None, Query(description="Mobile sync: records changed since")]
 
 _KEY_PROBLEMS = (service.AgencyKeyRequired, service.KeyNotBound, service.CommissionNotInForce)
 _CHANGE_PROBLEMS = (PreconditionFailed, PreconditionRequired)
@@ -104,8 +102,9 @@ async def list_agencies(
 
 @router.get("/v1/agencies/{agency_id}", response_model=AgencyRead, responses=problems(service.AgencyNotFound))
 async def get_agency(agency_id: UUID, uow: UoW, who: Reader, rt: Rt) -> Response:
-    """One agency; 404 outside your jurisdiction (an agency: any but itself)."""
-    return _agency(rt, who, await service.get_agency(uow, who, agency_id))
+    """One agency; 404 outside your jurisdiction (an agency: any but itself). A read of its contacts in
+    full is audited."""
+    return _agency(rt, who, await service.read_agency(uow, who, agency_id))
 
 
 @router.patch(

@@ -28,7 +28,7 @@ from dudao.clock import BUSINESS_TZ
 from dudao.common.models import ApiKey
 from dudao.contracts.monitoring import AgencyDeliverableReviewed, AgencyDeliverableSubmitted
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
-from dudao.encryption import FieldCipher, mask_name, mask_phone
+from dudao.encryption import FieldCipher, mask_email, mask_name, mask_phone
 from dudao.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
 from dudao.evidence import service as evidence
@@ -197,20 +197,26 @@ async def _bound(uow: UnitOfWork, who: Principal) -> UUID | None:
 # --- agencies ---------------------------------------------------------------------------------------
 
 
-def _mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
 def _seal(cipher: FieldCipher, contacts: Sequence[Contact]) -> str:
     plain = json.dumps([c.model_dump(exclude_none=True) for c in contacts], ensure_ascii=False)
     return cipher.encrypt(plain, context=CONTACTS_CONTEXT)
 
 
+def _sees_contacts(who: Principal, agency: Agency) -> bool:
+    return Role.SUPERVISION_OFFICE in who.roles or (Role.AGENCY in who.roles and who.org == str(agency.id))
+
+
+def _audit_reads(uow: UnitOfWork, who: Principal, agencies: Sequence[Agency], via: str) -> None:
+    """An audit entry per agency whose contacts ``who`` reads in full."""
+    for agency in agencies:
+        if _sees_contacts(who, agency):
+            uow.record("agency.contacts_read", "agency", agency.id, agency.division_code, via=via)
+
+
 def shown(cipher: FieldCipher, who: Principal, agency: Agency) -> AgencyRead:
     """The agency as ``who`` may see it: contacts in full for offices and the agency itself, masked for
     everyone else."""
-    in_full = Role.SUPERVISION_OFFICE in who.roles or (Role.AGENCY in who.roles and who.org == str(agency.id))
+    in_full = _sees_contacts(who, agency)
     sealed = json.loads(cipher.decrypt(agency.contacts_sealed, context=CONTACTS_CONTEXT))
     contacts = [ContactRead.model_validate(c) for c in sealed]
     if not in_full:
@@ -218,7 +224,7 @@ def shown(cipher: FieldCipher, who: Principal, agency: Agency) -> AgencyRead:
             ContactRead(
                 name=mask_name(c.name),
                 phone=None if c.phone is None else mask_phone(c.phone),
-                email=None if c.email is None else _mask_email(c.email),
+                email=None if c.email is None else mask_email(c.email),
             )
             for c in contacts
         ]
@@ -269,6 +275,13 @@ async def get_agency(uow: UnitOfWork, who: Principal, agency_id: UUID, *, for_up
     return agency
 
 
+async def read_agency(uow: UnitOfWork, who: Principal, agency_id: UUID) -> Agency:
+    """One agency for its reader: a read of its contacts in full is audited."""
+    agency = await get_agency(uow, who, agency_id)
+    _audit_reads(uow, who, [agency], "detail")
+    return agency
+
+
 async def update_agency(
     uow: UnitOfWork,
     who: Principal,
@@ -293,8 +306,11 @@ async def update_agency(
 
 
 async def page_agencies(uow: UnitOfWork, who: Principal, **filters: Any) -> Sequence[Agency]:
+    """A page (``limit`` rows, the last only to tell that there are more); each shown is audited."""
     await _bound(uow, who)
-    return await repository.page_agencies(uow.session, who, **filters)
+    agencies = await repository.page_agencies(uow.session, who, **filters)
+    _audit_reads(uow, who, agencies[: filters["limit"] - 1], "list")
+    return agencies
 
 
 # --- commissions ------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from dudao.http.params import DivisionPath, Inspecting, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, page_of
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, page_of
 from monitoring.balance import service
 from monitoring.balance.compute import Status
 from monitoring.balance.schemas import (
@@ -63,9 +62,7 @@ async def list_verdicts(
     within: Within = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: Status | None = None,
-    updated_since: Annotated[
-        datetime | None, Query(description="Mobile sync: verdicts changed since")
-    ] = None,
+    updated_since: UpdatedSince = None,
 ) -> VerdictPage:
     """The verdicts of the counties within your jurisdiction, by id; with ``updated_since``, by change."""
     rows = await service.page(

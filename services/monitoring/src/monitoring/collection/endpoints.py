@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,7 +17,7 @@ from dudao.http.params import IfMatch, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, json_page, page_of
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, json_page, page_of
 from monitoring.agency import service as agency
 from monitoring.collection import importing, service
 from monitoring.collection.importing import UnitRow
@@ -42,7 +41,10 @@ router = transactional_router(tags=["data collection"])
 
 # Schools' own people, offices, and agencies' keys submit data.
 Submitter = Annotated[Principal, Depends(require(Role.SUPERVISED_UNIT, Role.SUPERVISION_OFFICE, Role.AGENCY))]
-UpdatedSince = Annotated[datetime | None, Query(description="Mobile sync: rows changed since")]
+# Who takes part in a task reads it: a portal does not (it reads only what is published).
+Participant = Annotated[
+    Principal, Depends(require(Role.SUPERVISED_UNIT, Role.SUPERVISION_OFFICE, Role.INSPECTOR, Role.AGENCY))
+]
 
 _SUBMIT_PROBLEMS = problems(
     service.TaskNotFound,
@@ -92,7 +94,7 @@ async def list_tasks(
 @router.get(
     "/v1/collection-tasks/{task_id}", response_model=TaskDetail, responses=problems(service.TaskNotFound)
 )
-async def get_task(task_id: UUID, uow: UoW, who: CurrentPrincipal, response: Response) -> TaskDetail:
+async def get_task(task_id: UUID, uow: UoW, who: Participant, response: Response) -> TaskDetail:
     """A task with its form and validation rules; 404 if it is not one you see."""
     task = await service.get_task(uow, who, task_id)
     rules = await service.rules_of(uow, task)
@@ -171,7 +173,7 @@ async def submit_bulk(task_id: UUID, request: Request, uow: UoW, who: Submitter,
 async def list_submissions(
     task_id: UUID,
     uow: UoW,
-    who: CurrentPrincipal,
+    who: Participant,
     cursor: Cursor = None,
     limit: Limit = 50,
     status: SubmissionStatus | None = None,

@@ -3,7 +3,6 @@ formulas over given values."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from dudao.http.dependencies import CurrentPrincipal, UoW
 from dudao.http.params import IfMatch, Office, Rt
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
-from dudao.pagination import Cursor, Limit, decode_cursor, page_of
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, page_of
 from dudao.uow import UnitOfWork
 from monitoring.agency import service as agency
 from monitoring.indicator import service
@@ -42,7 +41,6 @@ from monitoring.indicator.schemas import (
 
 router = transactional_router(prefix="/v1/indicator-systems", tags=["indicator library"])
 
-UpdatedSince = Annotated[datetime | None, Query(description="Mobile sync: editions recorded since")]
 # What an agency's key may be refused with: it reads only the systems its commission assesses.
 COMMISSION = (
     agency.AgencyKeyRequired,

@@ -3,7 +3,6 @@ routes a link's holder uses without a login (rate limited per client address).""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -19,7 +18,7 @@ from dudao.http.params import IfMatch, Inspecting, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page_of
+from dudao.pagination import Cursor, InvalidCursor, Limit, UpdatedSince, decode_cursor, page_of
 from dudao.runtime import Runtime
 from dudao.uow import UnitOfWork
 from monitoring.survey import service
@@ -69,7 +68,7 @@ async def list_surveys(
     within: Within = None,
     year: Annotated[Year | None, Query()] = None,
     audience: Annotated[Audience | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query(description="Mobile sync: surveys changed since")] = None,
+    updated_since: UpdatedSince = None,
 ) -> SurveyPage:
     """The surveys of the counties within your jurisdiction."""
     rows = await service.page(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from dudao.http.params import IfMatch, Inspecting, Office, Rt, Within
 from dudao.http.responses import json_model
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, InvalidCursor, Limit, decode_cursor, page_of
+from dudao.pagination import Cursor, InvalidCursor, Limit, UpdatedSince, decode_cursor, page_of
 from dudao.rectification.service import OutsideJurisdiction
 from monitoring.indicator.formula import FormulaSyntaxError
 from monitoring.warning import service
@@ -35,8 +34,6 @@ from monitoring.warning.schemas import (
 )
 
 router = transactional_router(prefix="/v1/warning", tags=["early warning"])
-
-UpdatedSince = Annotated[datetime | None, Query(description="Mobile sync: records changed since")]
 
 
 def _rule(rule: WarningRule | dict[str, object], status: int = 200) -> Response:

@@ -7,14 +7,17 @@ from uuid import UUID
 
 from fastapi import Query, Response
 
+from dudao.auth.principal import Principal
 from dudao.divisions.tree import InvalidDivisionCode
+from dudao.encryption import field_cipher
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
 from dudao.http.dependencies import UoW
 from dudao.http.params import DivisionPath, IfMatch, Inspecting, Office, Rt, Within
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, page_of
+from dudao.pagination import Cursor, Limit, decode_cursor, next_cursor, page_of
+from dudao.runtime import Runtime
 from school_inspection.inspector import service
 from school_inspection.inspector.models import (
     ConflictOfInterest,
@@ -36,7 +39,6 @@ from school_inspection.inspector.schemas import (
     InspectorCreate,
     InspectorDetail,
     InspectorPage,
-    InspectorRead,
     InspectorUpdate,
     PolicyPage,
     PolicyRead,
@@ -55,9 +57,10 @@ from school_inspection.school.service import DivisionNotVisible, SchoolNotFound
 router = transactional_router(tags=["inspectors"])
 
 
-def _detail(inspector: Inspector, response: Response) -> InspectorDetail:
+def _detail(rt: Runtime, who: Principal, inspector: Inspector, response: Response) -> InspectorDetail:
+    """The inspector with their history, as ``who`` may see them (contacts masked unless an office)."""
     response.headers["ETag"] = etag(inspector.id, inspector.version)
-    return InspectorDetail.model_validate(inspector)
+    return service.shown_in_detail(field_cipher(rt.settings), who, inspector)
 
 
 def _policy(policy: InspectionPolicy, response: Response) -> PolicyRead:
@@ -133,22 +136,24 @@ async def recommend_inspector(
     body: InspectorCreate, uow: UoW, who: Office, rt: Rt, response: Response
 ) -> InspectorDetail:
     """Recommend an inspector (推荐), the first appointment step, with qualifications and contact."""
-    inspector = await service.recommend(uow, who, rt.divisions, body)
+    inspector = await service.recommend(uow, who, rt.divisions, field_cipher(rt.settings), body)
     response.headers["Location"] = f"/v1/inspectors/{inspector.id}"
-    return _detail(inspector, response)
+    return _detail(rt, who, inspector, response)
 
 
 @router.get("/v1/inspectors", response_model=InspectorPage)
 async def list_inspectors(
     uow: UoW,
     who: Inspecting,
+    rt: Rt,
     cursor: Cursor = None,
     limit: Limit = 50,
     within: Within = None,
     status: Annotated[InspectorStatus | None, Query()] = None,
     employment: Annotated[Employment | None, Query()] = None,
 ) -> InspectorPage:
-    """Inspectors appointed by offices within your jurisdiction."""
+    """Inspectors appointed by offices within your jurisdiction; contacts in full for offices (each
+    inspector shown is an audit entry), masked for inspectors."""
     rows = await service.page(
         uow,
         who,
@@ -158,7 +163,11 @@ async def list_inspectors(
         status=status,
         employment=employment,
     )
-    return page_of(InspectorPage, InspectorRead, rows, limit)
+    cipher = field_cipher(rt.settings)
+    return InspectorPage(
+        items=[service.shown(cipher, who, i) for i in rows[:limit]],
+        next_cursor=next_cursor([i.id for i in rows], limit),
+    )
 
 
 @router.get(
@@ -166,9 +175,12 @@ async def list_inspectors(
     response_model=InspectorDetail,
     responses=problems(service.InspectorNotFound),
 )
-async def get_inspector(inspector_id: UUID, uow: UoW, who: Inspecting, response: Response) -> InspectorDetail:
-    """One inspector with the appointment steps and terms; 404 outside your jurisdiction."""
-    return _detail(await service.get(uow, who, inspector_id), response)
+async def get_inspector(
+    inspector_id: UUID, uow: UoW, who: Inspecting, rt: Rt, response: Response
+) -> InspectorDetail:
+    """One inspector with the appointment steps and terms; 404 outside your jurisdiction. The contacts
+    are in full for offices (the read is audited), masked for inspectors."""
+    return _detail(rt, who, await service.get(uow, who, inspector_id), response)
 
 
 @router.patch(
@@ -181,11 +193,13 @@ async def update_inspector(
     body: InspectorUpdate,
     uow: UoW,
     who: Office,
+    rt: Rt,
     response: Response,
     if_match: IfMatch = None,
 ) -> InspectorDetail:
     """Correct an inspector's qualifications or contact details. Send ``If-Match`` with the ETag you read."""
-    return _detail(await service.update(uow, who, inspector_id, if_match, body), response)
+    inspector = await service.update(uow, who, field_cipher(rt.settings), inspector_id, if_match, body)
+    return _detail(rt, who, inspector, response)
 
 
 @router.post(
@@ -201,14 +215,14 @@ async def update_inspector(
     ),
 )
 async def take_appointment_step(
-    inspector_id: UUID, body: StepCreate, uow: UoW, who: Office, response: Response
+    inspector_id: UUID, body: StepCreate, uow: UoW, who: Office, rt: Rt, response: Response
 ) -> InspectorDetail:
     """Record the next appointment step: review (审核), public notice (公示), announcement (任命).
 
     Steps are taken in that order only. Review and announcement check the qualifications the policy
     requires (degree, years in education work). The announcement starts a part-time inspector's first term.
     """
-    return _detail(await service.take_step(uow, who, inspector_id, body), response)
+    return _detail(rt, who, await service.take_step(uow, who, inspector_id, body), response)
 
 
 @router.post(
@@ -225,11 +239,11 @@ async def take_appointment_step(
     ),
 )
 async def renew_term(
-    inspector_id: UUID, body: TermRenewal, uow: UoW, who: Office, response: Response
+    inspector_id: UUID, body: TermRenewal, uow: UoW, who: Office, rt: Rt, response: Response
 ) -> InspectorDetail:
     """Reappoint a part-time inspector for another term; more consecutive terms than the policy allows
     (3 by default) are refused."""
-    return _detail(await service.renew_term(uow, who, inspector_id, body), response)
+    return _detail(rt, who, await service.renew_term(uow, who, inspector_id, body), response)
 
 
 @router.post(

@@ -111,8 +111,9 @@ class Inspector(IdMixin, Base):
     employment: Mapped[Employment] = mapped_column(enum_column(Employment, 10))
     degree: Mapped[Degree] = mapped_column(enum_column(Degree, 20))
     education_work_years: Mapped[int]
-    contact_phone: Mapped[str] = mapped_column(String(40))
-    contact_email: Mapped[str | None] = mapped_column(String(200))
+    # Personal data, sealed at rest (``dudao.encryption``).
+    contact_phone_sealed: Mapped[str] = mapped_column(Text)
+    contact_email_sealed: Mapped[str | None] = mapped_column(Text)
     photo_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[InspectorStatus] = mapped_column(enum_column(InspectorStatus, 20))
     appointed_on: Mapped[date | None]

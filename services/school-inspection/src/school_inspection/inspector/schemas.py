@@ -162,6 +162,7 @@ class InspectorRead(Orm):
     education_work_years: int
     contact_phone: str
     contact_email: str | None
+    contacts_masked: bool = Field(description="The contacts are masked: only offices see them in full")
     photo_url: str | None
     status: InspectorStatus
     appointed_on: date | None

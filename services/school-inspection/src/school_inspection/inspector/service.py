@@ -6,11 +6,13 @@ commit: the unit of work commits rows, outbox and audit together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 from dudao import policies
-from dudao.auth.principal import Principal
+from dudao.auth.principal import Principal, Role
 from dudao.contracts.inspection import (
     InspectorAppointed,
     InspectorAppointmentEnded,
@@ -20,6 +22,7 @@ from dudao.contracts.inspection import (
     ResponsibleInspectorAssigned,
 )
 from dudao.divisions.tree import DivisionTree, jurisdiction_prefix
+from dudao.encryption import FieldCipher, mask_email, mask_phone
 from dudao.errors import Conflict, InvalidInput, NotFound, field_error
 from dudao.etag import require_match
 from dudao.jurisdiction import require_visible
@@ -44,6 +47,8 @@ from school_inspection.inspector.schemas import (
     AssignmentEnd,
     ConflictCreate,
     InspectorCreate,
+    InspectorDetail,
+    InspectorRead,
     InspectorUpdate,
     PolicyWrite,
     ReviewCreate,
@@ -66,6 +71,9 @@ STATUS_AFTER = {
 }
 # The steps at which the office checks the candidate's qualifications against the policy.
 QUALIFYING_STEPS = {AppointmentStep.REVIEW, AppointmentStep.ANNOUNCEMENT}
+# Associated data of the sealed contacts: a value copied into another column does not open there.
+PHONE_CONTEXT = "inspection.inspector.contact_phone"
+EMAIL_CONTEXT = "inspection.inspector.contact_email"
 
 
 class InspectorNotFound(NotFound):
@@ -202,6 +210,58 @@ async def policy_page(
 # --- inspectors ---------------------------------------------------------------------------------------
 
 
+def _sees_contacts(who: Principal) -> bool:
+    """Offices (within whose jurisdiction the inspector is, or they would not see them) see the contacts
+    in full; inspectors and everyone else, masked."""
+    return who.has_any(Role.SUPERVISION_OFFICE)
+
+
+def _sealed(cipher: FieldCipher, contacts: dict[str, Any]) -> dict[str, Any]:
+    """The contact fields among ``contacts`` as their sealed columns."""
+    sealed = {}
+    if "contact_phone" in contacts:
+        sealed["contact_phone_sealed"] = cipher.encrypt(contacts["contact_phone"], context=PHONE_CONTEXT)
+    if contacts.get("contact_email") is not None:
+        sealed["contact_email_sealed"] = cipher.encrypt(contacts["contact_email"], context=EMAIL_CONTEXT)
+    return sealed
+
+
+def phone_of(cipher: FieldCipher, inspector: Inspector) -> str:
+    return cipher.decrypt(inspector.contact_phone_sealed, context=PHONE_CONTEXT)
+
+
+def _shown_fields(cipher: FieldCipher, who: Principal, inspector: Inspector) -> dict[str, Any]:
+    full = _sees_contacts(who)
+    phone = phone_of(cipher, inspector)
+    sealed_email = inspector.contact_email_sealed
+    email = None if sealed_email is None else cipher.decrypt(sealed_email, context=EMAIL_CONTEXT)
+    fields = {c.key: getattr(inspector, c.key) for c in Inspector.__table__.columns}
+    return fields | {
+        "contact_phone": phone if full else mask_phone(phone),
+        "contact_email": email if full or email is None else mask_email(email),
+        "contacts_masked": not full,
+    }
+
+
+def shown(cipher: FieldCipher, who: Principal, inspector: Inspector) -> InspectorRead:
+    """The inspector as ``who`` may see them: the contacts opened, and masked unless ``who`` needs them."""
+    return InspectorRead.model_validate(_shown_fields(cipher, who, inspector))
+
+
+def shown_in_detail(cipher: FieldCipher, who: Principal, inspector: Inspector) -> InspectorDetail:
+    """:func:`shown`, with the appointment steps and terms."""
+    fields = _shown_fields(cipher, who, inspector) | {"steps": inspector.steps, "terms": inspector.terms}
+    return InspectorDetail.model_validate(fields, from_attributes=True)
+
+
+def _audit_reads(uow: UnitOfWork, who: Principal, inspectors: Sequence[Inspector], via: str) -> None:
+    """An audit entry per inspector whose contacts ``who`` reads in full."""
+    if not _sees_contacts(who):
+        return
+    for inspector in inspectors:
+        uow.record("inspector.contacts_read", "inspector", inspector.id, inspector.division_code, via=via)
+
+
 async def _inspector(
     uow: UnitOfWork,
     who: Principal,
@@ -236,14 +296,16 @@ def _step(
 
 
 async def recommend(
-    uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: InspectorCreate
+    uow: UnitOfWork, who: Principal, divisions: DivisionTree, cipher: FieldCipher, body: InspectorCreate
 ) -> Inspector:
     """Record a recommendation (推荐): the inspector's record starts with its first appointment step."""
     require_within(divisions, who, body.division_code)
     _not_future(body.recommendation.date, uow.clock.today(), "recommendation.date")
     now = uow.clock.now()
+    contacts = {"contact_phone", "contact_email"}
     inspector = Inspector(
-        **body.model_dump(exclude={"recommendation"}),
+        **body.model_dump(exclude={"recommendation", *contacts}),
+        **_sealed(cipher, body.model_dump(include=contacts)),
         status=InspectorStatus.RECOMMENDED,
         created_at=now,
         updated_at=now,
@@ -259,18 +321,28 @@ async def recommend(
 
 
 async def get(uow: UnitOfWork, who: Principal, inspector_id: UUID) -> Inspector:
-    return await _inspector(uow, who, inspector_id, with_history=True)
+    """One inspector with their history; a read of their contacts in full is audited."""
+    inspector = await _inspector(uow, who, inspector_id, with_history=True)
+    _audit_reads(uow, who, [inspector], "detail")
+    return inspector
 
 
 async def update(
-    uow: UnitOfWork, who: Principal, inspector_id: UUID, if_match: str | None, body: InspectorUpdate
+    uow: UnitOfWork,
+    who: Principal,
+    cipher: FieldCipher,
+    inspector_id: UUID,
+    if_match: str | None,
+    body: InspectorUpdate,
 ) -> Inspector:
     inspector = await _inspector(uow, who, inspector_id, for_update=True, with_history=True)
     require_match(if_match, inspector.id, inspector.version)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         return inspector
-    for field, value in changes.items():
+    contacts = {"contact_phone", "contact_email"}
+    plain = {k: v for k, v in changes.items() if k not in contacts}
+    for field, value in (plain | _sealed(cipher, changes)).items():
         setattr(inspector, field, value)
     inspector.updated_at = uow.clock.now()
     await uow.session.flush()
@@ -421,9 +493,12 @@ async def page(
     status: InspectorStatus | None,
     employment: Employment | None,
 ) -> list[Inspector]:
-    return await repository.page(
+    """A page (``limit + 1`` rows); each inspector whose contacts are shown in full is audited."""
+    inspectors = await repository.page(
         uow.session, who, after=after, limit=limit + 1, within=within, status=status, employment=employment
     )
+    _audit_reads(uow, who, inspectors[:limit], "list")
+    return inspectors
 
 
 # --- the ledgers: training, conflicts of interest, reviews --------------------------------------------

@@ -8,12 +8,14 @@ from uuid import UUID
 from fastapi import Path, Response
 
 from dudao.divisions.tree import InvalidDivisionCode
+from dudao.encryption import FieldCipher, field_cipher
 from dudao.errors import PreconditionFailed, PreconditionRequired, problems
 from dudao.etag import etag
 from dudao.http.dependencies import CurrentPrincipal, PublicUoW, UoW
 from dudao.http.params import IfMatch, Inspecting, Office, Rt
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
+from dudao.runtime import Runtime
 from school_inspection.plate import service
 from school_inspection.plate.models import ComplaintChannel, Plate
 from school_inspection.plate.schemas import ChannelRead, ChannelWrite, PlateRead, PlateWrite, PublicPlate
@@ -26,11 +28,16 @@ CountyCode = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$", description="A coun
 PUBLIC_MAX_AGE = 300
 
 
-def _plate(plate: Plate, response: Response, created: bool = False) -> PlateRead:
+def _plate(rt: Runtime, plate: Plate, response: Response, created: bool = False) -> PlateRead:
     response.headers["ETag"] = etag(plate.id, plate.version)
     if created:
         response.status_code = 201
-    return PlateRead.model_validate(plate)
+    columns = {c.key: getattr(plate, c.key) for c in Plate.__table__.columns}
+    return PlateRead.model_validate({**columns, "contact_phone": service.contact_phone(_cipher(rt), plate)})
+
+
+def _cipher(rt: Runtime) -> FieldCipher:
+    return field_cipher(rt.settings)
 
 
 def _channel(channel: ComplaintChannel, response: Response, created: bool = False) -> ChannelRead:
@@ -44,13 +51,14 @@ def _channel(channel: ComplaintChannel, response: Response, created: bool = Fals
 async def read_plate(
     school_code: Annotated[str, Path(pattern=SCHOOL_CODE_PATTERN)],
     uow: PublicUoW,
+    rt: Rt,
     response: Response,
 ) -> PublicPlate:
     """A school's published plate, without authentication: the responsible inspector's name, photo and
     phone (the school's current responsible inspector, unless the office chose whom the plate shows), the
     supervision items and the county's complaint channel. Nothing else about the inspector. 404 if none is
     published."""
-    plate = await service.public_plate(uow, school_code)
+    plate = await service.public_plate(uow, _cipher(rt), school_code)
     response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
     return plate
 
@@ -64,13 +72,19 @@ async def read_plate(
     },
 )
 async def put_plate(
-    school_id: UUID, body: PlateWrite, uow: UoW, who: Office, response: Response, if_match: IfMatch = None
+    school_id: UUID,
+    body: PlateWrite,
+    uow: UoW,
+    who: Office,
+    rt: Rt,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> PlateRead:
     """Set what a school's plate shows (201 when new); replacing it needs ``If-Match``. Publishing needs
     the county's complaint channel. Leave out the inspector fields for the plate to show the school's
     current responsible inspector, following each assignment; give all three to show someone else."""
-    plate, created = await service.put_plate(uow, who, school_id, if_match, body)
-    return _plate(plate, response, created)
+    plate, created = await service.put_plate(uow, who, _cipher(rt), school_id, if_match, body)
+    return _plate(rt, plate, response, created)
 
 
 @router.get(
@@ -78,9 +92,9 @@ async def put_plate(
     response_model=PlateRead,
     responses=problems(SchoolNotFound, service.PlateNotFound),
 )
-async def get_plate(school_id: UUID, uow: UoW, who: Inspecting, response: Response) -> PlateRead:
+async def get_plate(school_id: UUID, uow: UoW, who: Inspecting, rt: Rt, response: Response) -> PlateRead:
     """A school's plate, published or not, within your jurisdiction."""
-    return _plate(await service.get_plate(uow, who, school_id), response)
+    return _plate(rt, await service.get_plate(uow, who, school_id), response)
 
 
 @router.put(

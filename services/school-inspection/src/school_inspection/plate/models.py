@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, String
+from sqlalchemy import ARRAY, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dudao.db import IdMixin, division_index
@@ -26,7 +26,7 @@ class Plate(IdMixin, Base):
     division_code: Mapped[str] = mapped_column(String(6))  # the school's
     inspector_name: Mapped[str | None] = mapped_column(String(50))
     photo_url: Mapped[str | None] = mapped_column(String(500))
-    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_phone_sealed: Mapped[str | None] = mapped_column(Text)  # a person's phone: sealed at rest
     items: Mapped[list[str]] = mapped_column(ARRAY(String(30)))  # RoutineItem values, in display order
     published: Mapped[bool]
     version: Mapped[int] = mapped_column(default=1)
@@ -37,7 +37,7 @@ class Plate(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("cardinality(items) > 0", name="has_items"),
         CheckConstraint(
-            "num_nulls(inspector_name, photo_url, contact_phone) IN (0, 3)",
+            "num_nulls(inspector_name, photo_url, contact_phone_sealed) IN (0, 3)",
             name="inspector_whole",
         ),
         division_index("plate"),

@@ -6,10 +6,12 @@ from uuid import UUID
 
 from dudao.auth.principal import Principal
 from dudao.divisions.tree import DivisionTree
+from dudao.encryption import FieldCipher
 from dudao.errors import Conflict, NotFound
 from dudao.etag import require_match
 from dudao.uow import UnitOfWork
 from school_inspection.inspector import repository as inspectors
+from school_inspection.inspector.service import phone_of
 from school_inspection.plate import repository
 from school_inspection.plate.models import ComplaintChannel, Plate
 from school_inspection.plate.schemas import (
@@ -39,18 +41,32 @@ class ChannelMissing(Conflict):
     title = "Set the county's complaint channel before publishing a plate there"
 
 
-def _show(plate: Plate, body: PlateWrite) -> None:
-    plate.inspector_name, plate.photo_url, plate.contact_phone = (
-        body.inspector_name,
-        body.photo_url,
-        body.contact_phone,
-    )
+# Associated data of the plate's sealed phone: a value copied into another column does not open there.
+PHONE_CONTEXT = "inspection.plate.contact_phone"
+
+
+def contact_phone(cipher: FieldCipher, plate: Plate) -> str | None:
+    """The phone the office chose for the plate to show (public once published: neither masked nor
+    audited)."""
+    sealed = plate.contact_phone_sealed
+    return None if sealed is None else cipher.decrypt(sealed, context=PHONE_CONTEXT)
+
+
+def _show(cipher: FieldCipher, plate: Plate, body: PlateWrite) -> None:
+    plate.inspector_name, plate.photo_url = body.inspector_name, body.photo_url
+    phone = body.contact_phone
+    plate.contact_phone_sealed = None if phone is None else cipher.encrypt(phone, context=PHONE_CONTEXT)
     plate.items = [i.value for i in body.items]
     plate.published = body.published
 
 
 async def put_plate(
-    uow: UnitOfWork, who: Principal, school_id: UUID, if_match: str | None, body: PlateWrite
+    uow: UnitOfWork,
+    who: Principal,
+    cipher: FieldCipher,
+    school_id: UUID,
+    if_match: str | None,
+    body: PlateWrite,
 ) -> tuple[Plate, bool]:
     """The school's plate, set or replaced (replacing needs the ETag); True when it was created."""
     school = await schools.get(uow, who, school_id)
@@ -63,7 +79,7 @@ async def put_plate(
         plate = Plate(school_id=school.id, division_code=school.division_code, created_at=now)
     else:
         require_match(if_match, plate.id, plate.version)
-    _show(plate, body)
+    _show(cipher, plate, body)
     plate.updated_by, plate.updated_at = who.sub, now
     if created:
         await repository.add(uow.session, plate)
@@ -88,19 +104,20 @@ async def get_plate(uow: UnitOfWork, who: Principal, school_id: UUID) -> Plate:
     return plate
 
 
-async def _shown_inspector(uow: UnitOfWork, plate: Plate) -> PublicInspector | None:
+async def _shown_inspector(uow: UnitOfWork, cipher: FieldCipher, plate: Plate) -> PublicInspector | None:
     """The office's own choice, or else the school's responsible inspector today: nothing else of theirs."""
-    if plate.inspector_name is not None and plate.contact_phone is not None:
-        return PublicInspector(
-            name=plate.inspector_name, photo_url=plate.photo_url, phone=plate.contact_phone
-        )
+    chosen = contact_phone(cipher, plate)
+    if plate.inspector_name is not None and chosen is not None:
+        return PublicInspector(name=plate.inspector_name, photo_url=plate.photo_url, phone=chosen)
     inspector = await inspectors.responsible_inspector(uow.session, plate.school_id, on=uow.clock.today())
     if inspector is None:
         return None
-    return PublicInspector(name=inspector.name, photo_url=inspector.photo_url, phone=inspector.contact_phone)
+    # The phone the plate publishes: public by design, so neither masked nor audited.
+    phone = phone_of(cipher, inspector)
+    return PublicInspector(name=inspector.name, photo_url=inspector.photo_url, phone=phone)
 
 
-async def public_plate(uow: UnitOfWork, school_code: str) -> PublicPlate:
+async def public_plate(uow: UnitOfWork, cipher: FieldCipher, school_code: str) -> PublicPlate:
     found = await repository.published(uow.session, school_code)
     if found is None:
         raise PlateNotFound(f"No published plate for school {school_code}")
@@ -108,7 +125,7 @@ async def public_plate(uow: UnitOfWork, school_code: str) -> PublicPlate:
     return PublicPlate(
         school_code=school.school_code,
         school_name=school.name,
-        responsible_inspector=await _shown_inspector(uow, plate),
+        responsible_inspector=await _shown_inspector(uow, cipher, plate),
         supervision_items=[
             PublicItem(code=RoutineItem(i), label=ITEM_LABELS[RoutineItem(i)]) for i in plate.items
         ],

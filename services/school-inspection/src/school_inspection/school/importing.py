@@ -19,6 +19,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from dudao.errors import InvalidInput
+from dudao.http.storable import UNSTORABLE, unstorable
 from school_inspection.school.models import School, Stage
 from school_inspection.school.schemas import SchoolCreate
 
@@ -162,7 +163,7 @@ def parse_row(number: int, header: list[str], cells: Sequence[Any]) -> ParsedRow
     if not any(_text(c) for c in cells):
         return None
     values = {name: _text(cell) for name, cell in zip(header, cells, strict=False)}
-    errors: list[RowError] = []
+    errors = [RowError(number, n, UNSTORABLE) for n, text in values.items() if text and unstorable(text)]
     numbers: dict[str, int] = {}
     for name in _WHOLE_NUMBERS:
         text = values.get(name)
@@ -218,7 +219,10 @@ def read(filename: str | None, data: bytes) -> list[ParsedRow]:
     return parse(open_table(filename, data))
 
 
-def as_row(school: School) -> list[str | int | None]:
+ExportRow = list[str | int | None]
+
+
+def as_row(school: School, principal_phone: str | None) -> ExportRow:
     """A school in the columns an import reads, so that an export can be edited and imported again."""
     stages = school.enrolment_by_stage
     return [
@@ -231,20 +235,20 @@ def as_row(school: School) -> list[str | int | None]:
         school.enrolment,
         *(None if stages is None else stages[s] for s in STAGE_COLUMNS.values()),
         school.principal_name,
-        school.principal_phone,
+        principal_phone,
         "是" if school.teaching_point else "否",
     ]
 
 
-async def csv_chunks(schools: AsyncIterable[School], rows_per_chunk: int = 500) -> AsyncIterator[str]:
+async def csv_chunks(rows: AsyncIterable[ExportRow], rows_per_chunk: int = 500) -> AsyncIterator[str]:
     """The register as CSV, a few hundred rows per chunk; the BOM makes Excel read it as UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out)
     out.write("\ufeff")
     writer.writerow(COLUMNS)
     count = 0
-    async for school in schools:
-        writer.writerow(["" if c is None else c for c in as_row(school)])
+    async for row in rows:
+        writer.writerow(["" if c is None else c for c in row])
         count += 1
         if count % rows_per_chunk == 0:
             yield out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, String, false
+from sqlalchemy import CheckConstraint, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dudao.db import IdMixin, division_index, enum_column
@@ -84,7 +84,8 @@ class School(IdMixin, Base):
     # those under 50 pupils.
     teaching_point: Mapped[bool] = mapped_column(default=False, server_default=false())
     principal_name: Mapped[str | None] = mapped_column(String(50))
-    principal_phone: Mapped[str | None] = mapped_column(String(30))
+    # Personal data, sealed at rest (``dudao.encryption``).
+    principal_phone_sealed: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -92,7 +93,9 @@ class School(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("enrolment >= 0", name="enrolment_not_negative"),
         CheckConstraint(f"({_ALL_NULL}) OR ({_TOTALLED})", name="enrolment_is_stage_total"),
-        CheckConstraint("principal_phone IS NULL OR principal_name IS NOT NULL", name="principal_named"),
+        CheckConstraint(
+            "principal_phone_sealed IS NULL OR principal_name IS NOT NULL", name="principal_named"
+        ),
         division_index("school"),
         Index("ix_school_updated_at", "updated_at", "id"),
     )
@@ -111,9 +114,3 @@ class School(IdMixin, Base):
     def enrolment_by_stage(self, counts: dict[Stage, int] | None) -> None:
         for stage in Stage:
             setattr(self, _stage_column(stage), None if counts is None else counts.get(stage, 0))
-
-    @property
-    def principal(self) -> dict[str, str | None] | None:
-        if self.principal_name is None:
-            return None
-        return {"name": self.principal_name, "phone": self.principal_phone}

@@ -44,6 +44,11 @@ class PrincipalContact(StrictModel):
     phone: Phone | None = None
 
 
+class PrincipalRead(BaseModel):
+    name: str
+    phone: str | None = Field(description="Masked (138****5678) unless you are an office or an inspector")
+
+
 class SchoolCreate(StrictModel):
     school_code: SchoolCode
     name: Name
@@ -102,7 +107,10 @@ class SchoolRead(BaseModel):
     enrolment: int
     enrolment_by_stage: EnrolmentByStage | None
     teaching_point: bool
-    principal: PrincipalContact | None
+    principal: PrincipalRead | None
+    contacts_masked: bool = Field(
+        description="The principal's phone is masked: only offices and inspectors see it in full"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -11,9 +11,10 @@ from uuid import UUID
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dudao.auth.principal import Principal
+from dudao.auth.principal import Principal, Role
 from dudao.contracts.inspection import SchoolRegisteredV2, SchoolUpdatedV2
 from dudao.divisions.tree import DivisionTree, InvalidDivisionCode
+from dudao.encryption import FieldCipher, mask_phone
 from dudao.errors import Conflict, DomainError, InvalidInput, NotFound
 from dudao.etag import require_match
 from dudao.ids import uuid7
@@ -23,7 +24,7 @@ from dudao.rectification.models import UnitKind
 from dudao.rectification.schemas import SupervisedUnit
 from dudao.uow import UnitOfWork
 from school_inspection.school import repository
-from school_inspection.school.importing import STAGE_COLUMNS, ParsedRow, RowError
+from school_inspection.school.importing import STAGE_COLUMNS, ExportRow, ParsedRow, RowError, as_row
 from school_inspection.school.models import STAGES_TAUGHT, School, SchoolType, Stage
 from school_inspection.school.schemas import PrincipalContact, SchoolCreate, SchoolUpdate
 
@@ -108,10 +109,67 @@ def _enrolment_of(body: SchoolCreate) -> tuple[int, dict[Stage, int] | None]:
     return resolve_enrolment(body.school_type, body.enrolment, stages)
 
 
-def _values(body: SchoolCreate) -> dict[str, Any]:
+# Associated data of the principal's sealed phone: a value copied into another column does not open there.
+PHONE_CONTEXT = "inspection.school.principal_phone"
+
+
+def _sees_principal(who: Principal) -> bool:
+    """Offices and inspectors reach principals; the phone is masked for everyone else (units, agencies)."""
+    return who.has_any(Role.SUPERVISION_OFFICE, Role.INSPECTOR)
+
+
+def _sealed_phone(cipher: FieldCipher, phone: str | None, known: School | None = None) -> str | None:
+    """The phone, sealed; for a known school whose phone it is already, its own ciphertext, so that an
+    import that changes nothing writes nothing."""
+    if phone is None:
+        return None
+    sealed = None if known is None else known.principal_phone_sealed
+    if sealed is not None and cipher.decrypt(sealed, context=PHONE_CONTEXT) == phone:
+        return sealed
+    return cipher.encrypt(phone, context=PHONE_CONTEXT)
+
+
+def _shown_phone(cipher: FieldCipher, who: Principal, sealed: str | None) -> str | None:
+    if sealed is None:
+        return None
+    phone = cipher.decrypt(sealed, context=PHONE_CONTEXT)
+    return phone if _sees_principal(who) else mask_phone(phone)
+
+
+def shown(cipher: FieldCipher, who: Principal, school: Mapping[Any, Any]) -> dict[str, Any]:
+    """The school's row as ``who`` may see it: the principal's phone opened, and masked unless ``who``
+    needs it (``SchoolRead`` validates this)."""
+    phone = _shown_phone(cipher, who, school["principal_phone_sealed"])
+    return {**school, "principal_phone": phone, "contacts_masked": not _sees_principal(who)}
+
+
+def shown_school(cipher: FieldCipher, who: Principal, school: School) -> dict[str, Any]:
+    return shown(cipher, who, repository.columns(school))
+
+
+def shown_all(
+    uow: UnitOfWork, cipher: FieldCipher, who: Principal, schools: Sequence[School], via: str
+) -> list[dict[str, Any]]:
+    """Schools listed for ``who`` (a zone's, a coverage report's), shown and their reads audited."""
+    rows = [repository.columns(school) for school in schools]
+    _audit_reads(uow, who, rows, via)
+    return [shown(cipher, who, row) for row in rows]
+
+
+def _audit_reads(uow: UnitOfWork, who: Principal, schools: Sequence[Mapping[Any, Any]], via: str) -> None:
+    """An audit entry per school whose principal's phone ``who`` reads in full."""
+    if not _sees_principal(who):
+        return
+    for school in schools:
+        if school["principal_phone_sealed"] is not None:
+            uow.record("school.principal_read", "school", school["id"], school["division_code"], via=via)
+
+
+def _values(cipher: FieldCipher, body: SchoolCreate, known: School | None = None) -> dict[str, Any]:
     """Everything a create (or an import row) says about a school, except its code and division, as the
     table's columns."""
     enrolment, stages = _enrolment_of(body)
+    phone = body.principal.phone if body.principal else None
     return {
         "name": body.name,
         "school_type": body.school_type,
@@ -124,13 +182,13 @@ def _values(body: SchoolCreate) -> dict[str, Any]:
         },
         "teaching_point": body.teaching_point,
         "principal_name": body.principal.name if body.principal else None,
-        "principal_phone": body.principal.phone if body.principal else None,
+        "principal_phone_sealed": _sealed_phone(cipher, phone, known),
     }
 
 
-def _set_principal(school: School, principal: PrincipalContact | None) -> None:
+def _set_principal(cipher: FieldCipher, school: School, principal: PrincipalContact | None) -> None:
     school.principal_name = principal.name if principal else None
-    school.principal_phone = principal.phone if principal else None
+    school.principal_phone_sealed = _sealed_phone(cipher, principal.phone if principal else None, school)
 
 
 def _facts(school: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,7 +228,7 @@ def supervised_unit(school: School, competent_department: str | None) -> Supervi
 
 
 async def register(
-    uow: UnitOfWork, who: Principal, divisions: DivisionTree, body: SchoolCreate
+    uow: UnitOfWork, who: Principal, divisions: DivisionTree, cipher: FieldCipher, body: SchoolCreate
 ) -> dict[str, Any]:
     """The registered school's row, as it will be written at commit."""
     require_within(divisions, who, body.division_code, county=True)
@@ -182,7 +240,7 @@ async def register(
         "version": 1,
         "created_at": now,
         "updated_at": now,
-        **_values(body),
+        **_values(cipher, body),
     }
     repository.add(
         uow, row, code_taken=SchoolCodeTaken(f"School code {body.school_code} is already registered")
@@ -197,8 +255,20 @@ async def get(uow: UnitOfWork, who: Principal, school_id: UUID, *, for_update: b
     return await require_visible(uow.session, who, School, school_id, missing, for_update=for_update)
 
 
+async def read(uow: UnitOfWork, who: Principal, school_id: UUID) -> School:
+    """One school for its reader: a read of the principal's phone in full is audited."""
+    school = await get(uow, who, school_id)
+    _audit_reads(uow, who, [repository.columns(school)], "detail")
+    return school
+
+
 async def update(
-    uow: UnitOfWork, who: Principal, school_id: UUID, if_match: str | None, body: SchoolUpdate
+    uow: UnitOfWork,
+    who: Principal,
+    cipher: FieldCipher,
+    school_id: UUID,
+    if_match: str | None,
+    body: SchoolUpdate,
 ) -> School:
     school = await get(uow, who, school_id, for_update=True)
     require_match(if_match, school.id, school.version)
@@ -217,7 +287,7 @@ async def update(
         if name in changes:
             setattr(school, name, getattr(body, name))
     if body.principal is not None:
-        _set_principal(school, body.principal)
+        _set_principal(cipher, school, body.principal)
     school.updated_at = uow.clock.now()
     await uow.session.flush()
     uow.record("school.updated", "school", school.id, school.division_code, changes=sorted(changes))
@@ -234,14 +304,26 @@ async def page(
     within: str | None,
     updated_since: datetime | None,
 ) -> Sequence[RowMapping]:
-    return await repository.page(
+    """A page (``limit + 1`` rows); each school whose principal's phone is shown in full is audited."""
+    rows = await repository.page(
         uow.session, who, after=after, limit=limit + 1, within=within, updated_since=updated_since
     )
+    _audit_reads(uow, who, rows[:limit], "list")
+    return rows
 
 
-def export(session: AsyncSession, who: Principal, within: str | None) -> AsyncIterator[School]:
-    """The caller's schools by division and code, streamed from one snapshot."""
-    return repository.stream_visible(session, who, within)
+def record_export(uow: UnitOfWork, who: Principal, within: str | None) -> None:
+    """An export of principals' phones in full is one audit entry: its rows stream after the commit."""
+    if _sees_principal(who):
+        uow.record("school.register_exported", "school_export", uuid7(), who.division, within=within)
+
+
+async def export(
+    session: AsyncSession, cipher: FieldCipher, who: Principal, within: str | None
+) -> AsyncIterator[ExportRow]:
+    """The caller's schools by division and code, streamed from one snapshot, as the rows of a file."""
+    async for school in repository.stream_visible(session, who, within):
+        yield as_row(school, _shown_phone(cipher, who, school.principal_phone_sealed))
 
 
 # --- import -------------------------------------------------------------------------------------------
@@ -267,7 +349,7 @@ _COMPARED = (
     *STAGE_COLUMNS,
     "teaching_point",
     "principal_name",
-    "principal_phone",
+    "principal_phone_sealed",
 )
 
 
@@ -305,6 +387,7 @@ async def import_rows(
     uow: UnitOfWork,
     who: Principal,
     divisions: DivisionTree,
+    cipher: FieldCipher,
     rows: Sequence[ParsedRow],
     *,
     progress: Progress | None = None,
@@ -368,7 +451,7 @@ async def import_rows(
             "version": known.version + 1 if known else 1,
             "created_at": known.created_at if known else now,
             "updated_at": now,
-            **_values(body),
+            **_values(cipher, body, known),
         }
         if known is None:
             new.append(row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from dudao.http.dependencies import UoW
 from dudao.http.params import DivisionPath, Inspecting, Office, Rt, Within
 from dudao.http.routing import transactional_router
 from dudao.jurisdiction import DivisionOutsideJurisdiction
-from dudao.pagination import Cursor, Limit, decode_cursor, page_of
+from dudao.pagination import Cursor, Limit, UpdatedSince, decode_cursor, page_of
 from school_inspection.inspector.service import CANNOT_SERVE
 from school_inspection.school.service import DivisionNotVisible, SchoolNotFound
 from school_inspection.visit import service
@@ -69,7 +68,7 @@ async def list_visits(
     school_id: Annotated[UUID | None, Query()] = None,
     kind: Annotated[VisitKind | None, Query()] = None,
     within: Within = None,
-    updated_since: Annotated[datetime | None, Query(description="Mobile sync: rows changed since")] = None,
+    updated_since: UpdatedSince = None,
 ) -> VisitPage:
     """Visits within your jurisdiction, by id; with ``updated_since``, by change time for syncing."""
     rows = await service.page(
