@@ -27,8 +27,9 @@ PHONE, EMAIL = "13977412345", "li.ming@jyj.example.org"
 async def audited(engine: AsyncEngine, action: str, record_id: str) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         rows = await conn.execute(
+            # A read of several records is one entry naming them all.
             select(kit.audit_log.c.actor, kit.audit_log.c.details).where(
-                kit.audit_log.c.action == action, kit.audit_log.c.record_id == record_id
+                kit.audit_log.c.action == action, kit.audit_log.c.details["records"].contains([record_id])
             )
         )
     return [{"actor": r.actor, **r.details} for r in rows]

@@ -152,6 +152,18 @@ class UnitOfWork:
             )
         )
 
+    def record_reads(
+        self, action: str, record_type: str, records: Sequence[Mapping[str, Any]], via: str
+    ) -> None:
+        """One entry for a read of personal data, naming every record it showed (``id``, with their
+        ``division_code``): a page of fifty is one row to write and seal, not fifty."""
+        if not records:
+            return
+        ids = [str(r["id"]) for r in records]
+        divisions = {r["division_code"] for r in records}
+        division = divisions.pop() if len(divisions) == 1 else None
+        self.record(action, record_type, ids[0] if len(ids) == 1 else "*", division, via=via, records=ids)
+
     @property
     def pending_events(self) -> list[CloudEvent]:
         return list(self._events)

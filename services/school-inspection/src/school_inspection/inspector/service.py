@@ -255,11 +255,10 @@ def shown_in_detail(cipher: FieldCipher, who: Principal, inspector: Inspector) -
 
 
 def _audit_reads(uow: UnitOfWork, who: Principal, inspectors: Sequence[Inspector], via: str) -> None:
-    """An audit entry per inspector whose contacts ``who`` reads in full."""
-    if not _sees_contacts(who):
-        return
-    for inspector in inspectors:
-        uow.record("inspector.contacts_read", "inspector", inspector.id, inspector.division_code, via=via)
+    """One audit entry for the read, naming every inspector whose contacts ``who`` reads in full."""
+    if _sees_contacts(who):
+        shown = [{"id": i.id, "division_code": i.division_code} for i in inspectors]
+        uow.record_reads("inspector.contacts_read", "inspector", shown, via)
 
 
 async def _inspector(

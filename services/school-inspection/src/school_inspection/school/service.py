@@ -157,12 +157,10 @@ def shown_all(
 
 
 def _audit_reads(uow: UnitOfWork, who: Principal, schools: Sequence[Mapping[Any, Any]], via: str) -> None:
-    """An audit entry per school whose principal's phone ``who`` reads in full."""
-    if not _sees_principal(who):
-        return
-    for school in schools:
-        if school["principal_phone_sealed"] is not None:
-            uow.record("school.principal_read", "school", school["id"], school["division_code"], via=via)
+    """One audit entry for the read, naming every school whose principal's phone ``who`` reads in full."""
+    if _sees_principal(who):
+        read = [s for s in schools if s["principal_phone_sealed"] is not None]
+        uow.record_reads("school.principal_read", "school", read, via)
 
 
 def _values(cipher: FieldCipher, body: SchoolCreate, known: School | None = None) -> dict[str, Any]:
