@@ -131,7 +131,7 @@ async def test_a_lone_surrogate_and_a_nul_key_are_each_named(
 ) -> None:
     name = f"评估机构-{secrets.token_hex(3)}"
     raw = (
-        '{"name": "' + name + '", "credit_code": "91450100MA5KXXXX1X", "contacts": '
+        '{"name": "' + name + '", "credit_code": "91450100MA5K3R8L2X", "contacts": '
         '[{"name": "\\ud800", "phone": "13807710002"}], "extra\\u0000": 1}'
     )
     office = bearer(token("supervision_office", division=COUNTY))

@@ -4,9 +4,8 @@ and nothing more; consumers dead-letter an event whose envelope claims another o
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from dudao.clock import Clock
 from dudao.contracts.rectification import RectificationOverdue, event_for
 from dudao.dev import embedded
+from dudao.dev.embedded import EmbeddedNats
 from dudao.events.consumer import ConsumerRunner, batch_consumer, consumer
 from dudao.events.envelope import CloudEvent
 from dudao.events.nats import STREAM, connect
@@ -28,7 +28,6 @@ from dudao.events.relay import OutboxRelay, publish_envelope
 from dudao.events.stream import declare_stream
 from dudao.ids import uuid7
 from dudao.uow import UnitOfWork
-from tests.conftest import Infra
 from tests.kit.events.support import DIVISION, Happened, World, eventually, happened_class, running
 
 FAST_RETRIES = {
@@ -40,20 +39,22 @@ FAST_RETRIES = {
 REFUSED = (NatsTimeoutError, NoRespondersError, TimeoutError)
 
 
-def _passwords(infra: Infra) -> dict[str, str]:
-    if not infra.nats_passwords:
-        pytest.skip("DUDAO_NATS_URL names a server of its own: its users are not the embedded server's")
-    return infra.nats_passwords
-
-
-def _bare(url: str) -> str:
-    """``url`` without the credentials in it."""
-    parts = urlsplit(url)
-    return f"nats://{parts.hostname}:{parts.port}"
+@pytest.fixture
+async def secured(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
+    """A server of the test's own, configured as dudao up configures it, with the stream declared: whatever
+    ``DUDAO_NATS_URL`` names, and with durables no other test's workers consume."""
+    server = embedded.start_nats(tmp_path / "nats")
+    try:
+        admin = await connect(server.admin_url, "tests-admin")
+        await declare_stream(admin.jetstream())
+        await admin.close()
+        yield server
+    finally:
+        embedded.stop_nats(tmp_path / "nats")
 
 
 async def _as(url: str, user: str, passwords: dict[str, str]) -> Client:
-    return await connect(_bare(url), f"tests-as-{user}", user=user, password=passwords[user])
+    return await connect(url, f"tests-as-{user}", user=user, password=passwords[user])
 
 
 async def _count(admin: Client, subject: str) -> int:
@@ -61,23 +62,21 @@ async def _count(admin: Client, subject: str) -> int:
     return (info.state.subjects or {}).get(subject, 0)
 
 
-async def test_an_anonymous_client_or_a_wrong_password_is_refused(infra: Infra) -> None:
-    passwords = _passwords(infra)
+async def test_an_anonymous_client_or_a_wrong_password_is_refused(secured: EmbeddedNats) -> None:
     with pytest.raises(PermissionError, match="without credentials"):
-        await connect(_bare(infra.nats_url), "tests-anonymous", first_connect_seconds=5)
+        await connect(secured.url, "tests-anonymous", first_connect_seconds=5)
     with pytest.raises(PermissionError, match="user monitoring"):
-        await connect(_bare(infra.nats_url), "tests-wrong", user="monitoring", password="guessed")
-    nc = await _as(infra.nats_url, "monitoring", passwords)
+        await connect(secured.url, "tests-wrong", user="monitoring", password="guessed")
+    nc = await _as(secured.url, "monitoring", secured.passwords())
     assert nc.is_connected
     await nc.close()
 
 
-async def test_a_service_publishes_its_own_subjects_and_no_other_services(infra: Infra) -> None:
-    passwords = _passwords(infra)
+async def test_a_service_publishes_its_own_subjects_and_no_other_services(secured: EmbeddedNats) -> None:
     probe = f"probe{secrets.token_hex(4)}"
     own, forged = f"dudao.monitoring.{probe}.seen.v1", f"dudao.school-inspection.{probe}.overdue.v1"
-    admin = await connect(infra.nats_url, "tests-admin")
-    monitoring = await _as(infra.nats_url, "monitoring", passwords)
+    admin = await connect(secured.admin_url, "tests-admin")
+    monitoring = await _as(secured.url, "monitoring", secured.passwords())
     js = monitoring.jetstream()
     try:
         ack = await js.publish(own, b"{}", stream=STREAM)
@@ -119,59 +118,52 @@ def _overdue(rectification_id: str) -> RectificationOverdue:
     )
 
 
-async def test_a_worker_relays_and_consumes_as_its_own_user(world: World, tmp_path: Path) -> None:
-    # A server of this test's own, configured as dudao up configures it: a real durable of accountability's
-    # is used there, where no other test's workers consume.
-    server = embedded.start_nats(tmp_path / "nats")
-    passwords = server.passwords()
+async def test_a_worker_relays_and_consumes_as_its_own_user(world: World, secured: EmbeddedNats) -> None:
+    passwords = secured.passwords()
+    admin = await connect(secured.admin_url, "tests-admin")
+    inspection = await _as(secured.url, "school-inspection", passwords)
+    accountability = await _as(secured.url, "accountability", passwords)
     try:
-        admin = await connect(server.admin_url, "tests-admin")
-        await declare_stream(admin.jetstream())
-        inspection = await _as(server.url, "school-inspection", passwords)
-        accountability = await _as(server.url, "accountability", passwords)
-        try:
-            event = _overdue(str(uuid7()))
-            async with world.sessions() as session:
-                uow = UnitOfWork(session, world.kit, source_of("school-inspection"), world.clock)
-                uow.emit(event)
-                await uow.commit()
-            relay = OutboxRelay(world.engine, world.kit, inspection.jetstream(), world.settings())
-            assert await relay.publish_batch() == 1
+        event = _overdue(str(uuid7()))
+        async with world.sessions() as session:
+            uow = UnitOfWork(session, world.kit, source_of("school-inspection"), world.clock)
+            uow.emit(event)
+            await uow.commit()
+        relay = OutboxRelay(world.engine, world.kit, inspection.jetstream(), world.settings())
+        assert await relay.publish_batch() == 1
 
-            seen: list[str] = []
+        seen: list[str] = []
 
-            async def escalate(events: Sequence[RectificationOverdue], uow: UnitOfWork) -> None:
-                seen.extend(e.rectification_id for e in events)
+        async def escalate(events: Sequence[RectificationOverdue], uow: UnitOfWork) -> None:
+            seen.extend(e.rectification_id for e in events)
 
-            overdue = batch_consumer(event.event_type, durable="accountability-school-inspection-overdue")(
-                escalate
-            )
-            js = accountability.jetstream()
-            runner = ConsumerRunner(
-                world.sessions,
-                world.kit,
-                js,
-                [overdue],
-                "/dudao/accountability",
-                world.clock,
-                world.settings(),
-            )
-            async with running(runner):
+        overdue = batch_consumer(event.event_type, durable="accountability-school-inspection-overdue")(
+            escalate
+        )
+        js = accountability.jetstream()
+        runner = ConsumerRunner(
+            world.sessions,
+            world.kit,
+            js,
+            [overdue],
+            "/dudao/accountability",
+            world.clock,
+            world.settings(),
+        )
+        async with running(runner):
 
-                async def acked() -> bool:
-                    return bool(seen) and await _all_acked(js, overdue.durable)
+            async def acked() -> bool:
+                return bool(seen) and await _all_acked(js, overdue.durable)
 
-                await eventually(acked, what="the fact handled and acknowledged")
-            assert seen == [event.rectification_id]
+            await eventually(acked, what="the fact handled and acknowledged")
+        assert seen == [event.rectification_id]
 
-            # It may not take over another service's durable.
-            with pytest.raises(REFUSED):
-                await js.consumer_info(STREAM, "monitoring-roster-registered", timeout=1.0)
-        finally:
-            for nc in (accountability, inspection, admin):
-                await nc.close()
+        # It may not take over another service's durable.
+        with pytest.raises(REFUSED):
+            await js.consumer_info(STREAM, "monitoring-roster-registered", timeout=1.0)
     finally:
-        embedded.stop_nats(tmp_path / "nats")
+        for nc in (accountability, inspection, admin):
+            await nc.close()
 
 
 async def test_an_event_claiming_another_origin_is_dead_lettered(world: World) -> None:
