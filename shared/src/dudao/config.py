@@ -257,15 +257,20 @@ class Settings(BaseSettings):
                 for name, development in DEVELOPMENT_SECRETS.items()
                 if getattr(self, name).get_secret_value() in ("", development)
             ]
+            # A retired key still opens or verifies what it sealed: the development one must not.
+            retired = (
+                (
+                    "FIELD_ENCRYPTION_RETIRED_KEYS",
+                    self.field_encryption_retired_keys,
+                    DEV_FIELD_ENCRYPTION_KEY,
+                ),
+                ("AUDIT_RETIRED_KEYS", self.audit_retired_keys, DEV_AUDIT_KEY),
+            )
             weak += [
-                f"DUDAO_FIELD_ENCRYPTION_RETIRED_KEYS[{key_id}]"
-                for key_id, key in self.field_encryption_retired_keys.items()
-                if key.get_secret_value() in ("", DEV_FIELD_ENCRYPTION_KEY)
-            ]
-            weak += [  # a retired key still verifies: the development one must not
-                f"DUDAO_AUDIT_RETIRED_KEYS[{key_id}]"
-                for key_id, key in self.audit_retired_keys.items()
-                if key.get_secret_value() in ("", DEV_AUDIT_KEY)
+                f"DUDAO_{name}[{key_id}]"
+                for name, keys, development in retired
+                for key_id, key in keys.items()
+                if key.get_secret_value() in ("", development)
             ]
             if weak:
                 raise ConfigurationError(
